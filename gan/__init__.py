@@ -1,0 +1,1 @@
+"""The classic first MNIST GAN as a Lightning + Hydra project."""

@@ -1,0 +1,223 @@
+"""MNIST as the walkthrough reads it: CSV rows ``label, 784 pixels``; images are pixels / 255.
+
+The CSV is parsed once and cached as uint8 tensors, so later runs start in well under a second.
+Any CSV in this layout (28x28 images, labels 0..9, with or without a header row) works the same way.
+"""
+
+import csv
+import hashlib
+import math
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch.utils.data import Dataset
+
+from gan.download import DEFAULT_MIRRORS, download_mnist
+from gan.files import atomic_path
+
+PIXELS = 28 * 28
+COLUMNS = 1 + PIXELS
+CLASSES = 10
+
+
+class CsvFormatError(ValueError):
+    """A CSV that is not ``label, 784 pixels`` rows; the message names the file, the line and the problem."""
+
+    def __init__(self, path, line: int | None, problem: str):
+        where = f"{path}, line {line}" if line else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path, self.line, self.problem = Path(path), line, problem
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _has_header(path: Path) -> bool:
+    with open(path, newline="") as f:
+        first = next(csv.reader(f), [])
+    return bool(first) and not _is_number(first[0])
+
+
+def _first_problem(path: Path, header: bool) -> CsvFormatError:
+    """Walk the file row by row to name the first bad line (the slow path, taken only on error)."""
+    with open(path, newline="") as f:
+        lines = f.read().splitlines()
+    last = len(lines)
+    for number, text in enumerate(lines, start=1):
+        if number == 1 and header or not text.strip():
+            continue
+        row = next(csv.reader([text]))
+        if len(row) != COLUMNS:
+            hint = "; a truncated last line?" if number == last and len(row) < COLUMNS else ""
+            return CsvFormatError(
+                path, number, f"{len(row)} columns, expected {COLUMNS} (label + {PIXELS} pixels){hint}"
+            )
+        for column, cell in enumerate(row, start=1):
+            try:
+                value = int(cell)
+            except ValueError:
+                hint = " (a header row is allowed only on line 1)" if not _is_number(cell) else ""
+                return CsvFormatError(path, number, f"column {column}: {cell!r} is not an integer{hint}")
+            if column == 1 and not 0 <= value < CLASSES:
+                return CsvFormatError(path, number, f"label {value} is outside 0..{CLASSES - 1}")
+            if column > 1 and not 0 <= value <= 255:
+                return CsvFormatError(path, number, f"column {column}: pixel {value} is outside 0..255")
+    return CsvFormatError(path, None, "could not be parsed as label, 784 pixels rows")
+
+
+def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
+    """Parse ``path`` into (labels uint8 [N], pixels uint8 [N, 784]), or raise ``CsvFormatError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such CSV file")
+    if path.stat().st_size == 0:
+        raise CsvFormatError(path, None, "the file is empty")
+    header = _has_header(path)
+    try:
+        rows = pd.read_csv(path, header=None, skiprows=int(header), dtype=np.int64, engine="c").to_numpy()
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):  # located by the slow path
+        raise _first_problem(path, header) from None
+    labels, pixels = rows[:, :1], rows[:, 1:]
+    if rows.shape[1] != COLUMNS or labels.min(initial=0) < 0 or labels.max(initial=0) >= CLASSES:
+        raise _first_problem(path, header)
+    if pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255:
+        raise _first_problem(path, header)
+    if len(rows) == 0:
+        raise CsvFormatError(path, None, "a header but no data rows")
+    return torch.from_numpy(labels[:, 0].astype(np.uint8)), torch.from_numpy(pixels.astype(np.uint8))
+
+
+def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
+    """``read_csv`` once per file version; later calls load the cached uint8 tensors."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such CSV file")
+    stat = path.stat()
+    source = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    key = hashlib.sha1(source["path"].encode()).hexdigest()[:10]
+    cache = Path(cache_dir) / f"{path.stem}-{key}.pt"
+    if cache.is_file():
+        cached = torch.load(cache, weights_only=True)
+        if cached["source"] == source:
+            return cached["labels"], cached["pixels"]
+    labels, pixels = read_csv(path)
+    with atomic_path(cache) as tmp:
+        torch.save({"source": source, "labels": labels, "pixels": pixels}, tmp)
+    return labels, pixels
+
+
+class MnistDataset(Dataset):
+    """The walkthrough's ``MnistDataset``: item ``i`` is (label, image [784] in [0, 1], one-hot target [10])."""
+
+    def __init__(self, csv_file, cache_dir="data/cache"):
+        self.labels, self.pixels = load_csv(csv_file, cache_dir)
+        self.images = self.pixels.float() / 255.0  # as the walkthrough: FloatTensor(pixels) / 255.0
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int):
+        label = int(self.labels[index])
+        target = torch.zeros(CLASSES)
+        target[label] = 1.0
+        return label, self.images[index], target
+
+    def plot_image(self, index: int, path) -> Path:
+        """Save image ``index`` as the walkthrough shows it: title ``label = N``, Blues colormap."""
+        figure = Figure(figsize=(4, 4))
+        axes = figure.subplots()
+        axes.set_title(f"label = {int(self.labels[index])}")
+        axes.imshow(self.pixels[index].reshape(28, 28).numpy(), interpolation="none", cmap="Blues")
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
+        return Path(path)
+
+
+class UpdateChunks:
+    """An epoch of GAN updates, handed out in chunks: each item is a list of (images, labels) updates.
+
+    One Lightning ``training_step`` walks one chunk, so Lightning's per-step cost is paid once per
+    chunk rather than once per update, which matters at the walkthrough's batch size of 1. At
+    batch size 1 each update holds one unbatched image [784], exactly what the walkthrough feeds D.
+    """
+
+    def __init__(self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int):
+        self.images, self.labels = images, labels
+        self.batch_size = batch_size
+        self.rows = max(batch_size, chunk_size // batch_size * batch_size)
+        self.shuffle = shuffle
+        # shuffling draws from its own generator so the noise sequence of the global RNG is untouched
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.images) / self.rows)
+
+    def __iter__(self):
+        count = len(self.images)
+        order = torch.randperm(count, generator=self.generator).to(self.images.device) if self.shuffle else None
+        for start in range(0, count, self.rows):
+            if order is None:
+                images, labels = self.images[start : start + self.rows], self.labels[start : start + self.rows]
+            else:
+                rows = order[start : start + self.rows]
+                images, labels = self.images[rows], self.labels[rows]
+            if self.batch_size == 1:
+                yield list(zip(images.unbind(), labels.unbind(), strict=True))
+            else:
+                yield list(zip(images.split(self.batch_size), labels.split(self.batch_size), strict=True))
+
+
+class MnistDataModule(L.LightningDataModule):
+    """The training CSV as GAN updates; downloads MNIST into ``data_dir`` when its CSVs are missing."""
+
+    def __init__(
+        self,
+        data_dir="data",
+        train_csv="data/mnist_train.csv",
+        test_csv="data/mnist_test.csv",
+        mirrors=DEFAULT_MIRRORS,
+        batch_size: int = 1,
+        chunk_size: int = 256,
+        shuffle: bool = False,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"data.batch_size must be >= 1, got {batch_size}")
+        if chunk_size < 1:
+            raise ValueError(f"data.chunk_size must be >= 1, got {chunk_size}")
+        self.data_dir, self.train_csv, self.test_csv = Path(data_dir), Path(train_csv), Path(test_csv)
+        self.mirrors = list(mirrors)
+        self.batch_size, self.chunk_size, self.shuffle, self.seed = batch_size, chunk_size, shuffle, seed
+        self.train_set: MnistDataset | None = None
+
+    def _is_mnist_default(self, path: Path) -> bool:
+        return path.parent.resolve() == self.data_dir.resolve() and path.name in ("mnist_train.csv", "mnist_test.csv")
+
+    def prepare_data(self) -> None:
+        if not self.train_csv.exists():
+            if not self._is_mnist_default(self.train_csv):  # a user's own CSV is never replaced by MNIST
+                raise FileNotFoundError(f"{self.train_csv}: no such CSV file (data.train_csv)")
+            download_mnist(self.data_dir / "mnist_train.csv", self.data_dir / "mnist_test.csv", self.mirrors)
+        self.setup()  # parse and cache once, in one process, before any training starts
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            self.train_set = MnistDataset(self.train_csv, self.data_dir / "cache")
+
+    def train_dataloader(self) -> UpdateChunks:
+        self.setup()
+        # the whole set moves to the training device once (188 MB as float32), not batch by batch
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        images = self.train_set.images.to(device)
+        labels = self.train_set.labels.long().to(device)
+        return UpdateChunks(images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed)

@@ -1,0 +1,119 @@
+"""The walkthrough's training loop as a LightningModule with manual optimization.
+
+Each update is three optimizer steps, in the walkthrough's order:
+  (1) D on real images, target 1:                    minimise loss(D(x), 1)
+  (2) D on fakes G(z1), detached so G is untouched:   minimise loss(D(G(z1)), 0)
+  (3) G through D on a fresh z2, target 1:           minimise loss(D(G(z2)), 1)
+At batch size 1 the images are unbatched [784] vectors and each z is ``noise(latent_dim)``: the same
+tensors, the same random draws and the same order of operations as the walkthrough, so the weights come
+out bit for bit the same.
+"""
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from gan.plots import tile
+
+NETWORK_LOSSES = ("D on real", "D on fake", "G")
+
+
+class GAN(L.LightningModule):
+    def __init__(
+        self,
+        generator: torch.nn.Module,
+        discriminator: torch.nn.Module,
+        loss: torch.nn.Module,
+        optimizer,  # partial: parameters -> torch.optim.Optimizer, used for D and for G
+        noise,  # partial: (*shape, generator=None, device=None) -> seeds, e.g. torch.rand
+        log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
+        sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel
+        sample_seed: int = 0,
+    ):
+        super().__init__()
+        if log_every < 1:
+            raise ValueError(f"log_every must be >= 1, got {log_every}")
+        self.automatic_optimization = False
+        self.generator, self.discriminator, self.loss = generator, discriminator, loss
+        self.optimizer, self.noise = optimizer, noise
+        self.latent_dim = generator.latent_dim
+        self.log_every = log_every
+        self.sample_grid = tuple(sample_grid)
+        # a fixed noise batch from its own generator: epochs compare, and the global RNG is not touched
+        rows, cols = self.sample_grid
+        fixed = noise(rows * cols, self.latent_dim, generator=torch.Generator().manual_seed(sample_seed))
+        self.register_buffer("fixed_noise", fixed)
+        self.updates = 0  # three-step updates done, over all epochs
+        self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
+
+    def configure_optimizers(self):
+        return self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())
+
+    @torch.no_grad()
+    def sample(self, seeds: torch.Tensor) -> torch.Tensor:
+        return self.generator(seeds.to(self.device))
+
+    def training_step(self, chunk, chunk_index):
+        opt_d, opt_g = self.optimizers()
+        losses = []
+        for images, _labels in chunk:
+            losses.extend(self._update(images, opt_d, opt_g))
+        # losses stay on the device during the chunk; this is its only host sync
+        self._record(torch.stack(losses).view(-1, 3).cpu())
+
+    def _update(self, real, opt_d, opt_g):
+        batch_shape = real.shape[:-1]  # () at batch size 1, as in the walkthrough
+        ones, zeros = real.new_ones(*batch_shape, 1), real.new_zeros(*batch_shape, 1)
+        d_real = self._step(opt_d, self.loss(self.discriminator(real), ones))
+        fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device)).detach()
+        d_fake = self._step(opt_d, self.loss(self.discriminator(fake), zeros))
+        fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
+        # D's gradients from this step are dropped by D's next zero_grad, as in the walkthrough
+        g = self._step(opt_g, self.loss(self.discriminator(fake), ones))
+        return d_real, d_fake, g
+
+    def _step(self, optimizer, loss):
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+        return loss.detach()
+
+    def _record(self, losses: torch.Tensor) -> None:
+        """Check the chunk's losses [updates, 3]; keep every ``log_every``-th step of each network."""
+        finite = torch.isfinite(losses)
+        if not finite.all():
+            row, column = (~finite).nonzero()[0].tolist()
+            raise FloatingPointError(
+                f"non-finite loss {losses[row, column].item()} in step '{NETWORK_LOSSES[column]}' of update "
+                f"{self.updates + row + 1} (epoch {self.current_epoch}); training stopped. "
+                "Checkpoints written before this point are intact; lower the learning rate or check the data."
+            )
+        records = []
+        for d_real, d_fake, g in losses.tolist():
+            self.updates += 1
+            u = self.updates
+            # D steps twice per update (real, then fake) and G once: count each network's own steps
+            if (2 * u - 1) % self.log_every == 0:
+                records.append(("D", u, d_real))
+            if 2 * u % self.log_every == 0:
+                records.append(("D", u, d_fake))
+            if u % self.log_every == 0:
+                records.append(("G", u, g))
+        for network, step, value in records:
+            self.progress[network].append((step, value))
+            if self.logger is not None:
+                self.logger.log_metrics({f"loss/{network}": value}, step=step)
+        d_mean, g_mean = losses[:, :2].mean().item(), losses[:, 2].mean().item()
+        self.log_dict({"d_loss": d_mean, "g_loss": g_mean}, prog_bar=True, logger=False, batch_size=1)
+
+    def on_train_epoch_end(self) -> None:
+        if isinstance(self.logger, TensorBoardLogger):
+            picture = tile(self.sample(self.fixed_noise).cpu(), *self.sample_grid)
+            self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="HW")
+
+    def on_save_checkpoint(self, checkpoint) -> None:
+        checkpoint["gan"] = {"updates": self.updates, "progress": self.progress}
+
+    def on_load_checkpoint(self, checkpoint) -> None:
+        self.updates = checkpoint["gan"]["updates"]
+        self.progress = checkpoint["gan"]["progress"]

@@ -1,0 +1,43 @@
+"""The walkthrough's pictures: loss progress and sample grids, saved as PNG (atomically)."""
+
+from pathlib import Path
+
+import torch
+from matplotlib.figure import Figure
+
+from gan.files import atomic_path
+
+
+def _save(figure: Figure, path) -> Path:
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", bbox_inches="tight")
+    return Path(path)
+
+
+def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+    """images [rows * cols, 784] -> one [rows * 28, cols * 28] picture, row-major."""
+    return images.reshape(rows, cols, 28, 28).permute(0, 2, 1, 3).reshape(rows * 28, cols * 28)
+
+
+def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium: float, path) -> Path:
+    """One panel per network, drawn as the walkthrough's ``plot_progress``, with the balance line."""
+    figure = Figure(figsize=(16, 4 * len(progress)))
+    for axes, (network, records) in zip(figure.subplots(len(progress), 1, squeeze=False)[:, 0], progress.items()):
+        steps = [step for step, _ in records]
+        axes.plot(steps, [loss for _, loss in records], ".", alpha=0.1, color="tab:blue")
+        axes.axhline(equilibrium, color="tab:red", linewidth=1, label=f"equilibrium {equilibrium:.3g}")
+        axes.set(ylim=(0, 1.0), yticks=sorted({0, 0.25, 0.5, round(equilibrium, 3), 1.0}))
+        axes.set(title=f"{network} loss", xlabel="update")
+        axes.grid(True)
+        axes.legend(loc="upper right")
+    return _save(figure, path)
+
+
+def save_sample_grid(images: torch.Tensor, rows: int, cols: int, path, cmap="Blues", titles=None) -> Path:
+    """images [rows * cols, 784] as the walkthrough's subplot grid (2x3, Blues)."""
+    figure = Figure(figsize=(16 * cols / 3, 8 * rows / 2))
+    for index, axes in enumerate(figure.subplots(rows, cols, squeeze=False).flat):
+        axes.imshow(images[index].reshape(28, 28).cpu().numpy(), interpolation="none", cmap=cmap)
+        if titles is not None:
+            axes.set_title(titles[index])
+    return _save(figure, path)

@@ -1,0 +1,52 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+SHARED_MNIST = ROOT.parent / "shared" / "mnist"
+
+
+def compose_config(*overrides: str):
+    """The training config as ``scripts/train.py`` would compose it, without starting a Hydra run."""
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        return compose("train", overrides=list(overrides))
+
+
+def write_csv(path: Path, labels, pixels, header: bool = False) -> Path:
+    with open(path, "w") as f:
+        if header:
+            f.write("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n")
+        for label, row in zip(labels, pixels, strict=True):
+            f.write(f"{label}," + ",".join(str(int(v)) for v in row) + "\n")
+    return path
+
+
+def synthetic(rows: int, seed: int = 0):
+    """Random digit-like data: labels 0..9 and uint8 pixels, mostly 0 like MNIST."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, rows)
+    pixels = rng.integers(0, 256, (rows, 784)) * (rng.random((rows, 784)) < 0.2)
+    return labels, pixels
+
+
+@pytest.fixture
+def tiny_csv(tmp_path) -> Path:
+    """200 synthetic rows in the walkthrough's CSV layout."""
+    return write_csv(tmp_path / "tiny.csv", *synthetic(200))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory) -> Path:
+    """A data folder with the real MNIST CSVs, made through the project's own download code."""
+    from gan.download import download_mnist
+
+    mirror = os.environ.get("MNIST_MIRROR") or str(SHARED_MNIST)
+    if not (Path(mirror) / "train-images-idx3-ubyte.gz").exists() and "://" not in mirror:
+        pytest.fail(f"no MNIST mirror at {mirror}: set MNIST_MIRROR to a folder with the four IDX .gz files")
+    data_dir = tmp_path_factory.mktemp("data")
+    download_mnist(data_dir / "mnist_train.csv", data_dir / "mnist_test.csv", mirrors=[mirror])
+    return data_dir
