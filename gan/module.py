@@ -54,10 +54,13 @@ class GAN(L.LightningModule):
         return self.generator(seeds.to(self.device))
 
     def training_step(self, chunk, chunk_index):
-        opt_d, opt_g = self.optimizers()
+        # The raw torch optimizers: Lightning's per-step hooks cost more than the arithmetic at batch size 1.
+        opt_d, opt_g = (optimizer.optimizer for optimizer in self.optimizers())
         losses = []
         for images, _labels in chunk:
             losses.extend(self._update(images, opt_d, opt_g))
+        # Lightning counts optimizer steps for global_step (checkpointing, max_steps): three per update.
+        self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress.increment_by(3 * len(chunk))
         # losses stay on the device during the chunk; this is its only host sync
         self._record(torch.stack(losses).view(-1, 3).cpu())
 
@@ -65,16 +68,20 @@ class GAN(L.LightningModule):
         batch_shape = real.shape[:-1]  # () at batch size 1, as in the walkthrough
         ones, zeros = real.new_ones(*batch_shape, 1), real.new_zeros(*batch_shape, 1)
         d_real = self._step(opt_d, self.loss(self.discriminator(real), ones))
-        fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device)).detach()
+        with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
+            fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
         d_fake = self._step(opt_d, self.loss(self.discriminator(fake), zeros))
         fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
-        # D's gradients from this step are dropped by D's next zero_grad, as in the walkthrough
+        # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
+        self.discriminator.requires_grad_(False)
         g = self._step(opt_g, self.loss(self.discriminator(fake), ones))
+        self.discriminator.requires_grad_(True)
         return d_real, d_fake, g
 
-    def _step(self, optimizer, loss):
+    @staticmethod
+    def _step(optimizer, loss):
         optimizer.zero_grad()
-        self.manual_backward(loss)
+        loss.backward()
         optimizer.step()
         return loss.detach()
 

@@ -1,0 +1,21 @@
+"""The generator's seeds. ``noise(*shape, generator=None, device=None)`` -> a tensor of that shape.
+
+Plain classes rather than Hydra partials of ``torch.rand``: they are called three times per update, and a
+Hydra partial re-checks its target on every call, which costs more than the draw at batch size 1.
+"""
+
+import torch
+
+
+class Uniform:
+    """U[0, 1) from ``torch.rand``: the walkthrough's ``generate_random``."""
+
+    def __call__(self, *shape, generator=None, device=None):
+        return torch.rand(*shape, generator=generator, device=device)
+
+
+class Gaussian:
+    """N(0, 1) from ``torch.randn``: the walkthrough's cure for mode collapse."""
+
+    def __call__(self, *shape, generator=None, device=None):
+        return torch.randn(*shape, generator=generator, device=device)
