@@ -116,7 +116,10 @@ def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class MnistDataset(Dataset):
-    """The walkthrough's ``MnistDataset``: item ``i`` is (label, image [784] in [0, 1], one-hot target [10])."""
+    """The walkthrough's ``MnistDataset``.
+
+    Item ``i`` is (label, image [784] in [0, 1], one-hot target [10]).
+    """
 
     def __init__(self, csv_file, cache_dir="data/cache"):
         self.labels, self.pixels = load_csv(csv_file, cache_dir)
@@ -163,10 +166,15 @@ class UpdateChunks:
 
     def __iter__(self):
         count = len(self.images)
-        order = torch.randperm(count, generator=self.generator).to(self.images.device) if self.shuffle else None
+        order = (
+            torch.randperm(count, generator=self.generator).to(self.images.device) if self.shuffle else None
+        )
         for start in range(0, count, self.rows):
             if order is None:
-                images, labels = self.images[start : start + self.rows], self.labels[start : start + self.rows]
+                images, labels = (
+                    self.images[start : start + self.rows],
+                    self.labels[start : start + self.rows],
+                )
             else:
                 rows = order[start : start + self.rows]
                 images, labels = self.images[rows], self.labels[rows]
@@ -201,7 +209,10 @@ class MnistDataModule(L.LightningDataModule):
         self.train_set: MnistDataset | None = None
 
     def _is_mnist_default(self, path: Path) -> bool:
-        return path.parent.resolve() == self.data_dir.resolve() and path.name in ("mnist_train.csv", "mnist_test.csv")
+        return path.parent.resolve() == self.data_dir.resolve() and path.name in (
+            "mnist_train.csv",
+            "mnist_test.csv",
+        )
 
     def prepare_data(self) -> None:
         if not self.train_csv.exists():

@@ -58,7 +58,10 @@ def fetch(name: str, mirrors, log=print) -> bytes:
             data = gzip.decompress(_read(mirror, name))
         except (OSError, EOFError, ValueError) as error:  # URLError, HTTPError, timeouts, bad gzip
             failures.append(f"  {mirror}: {type(error).__name__}: {error}")
-            log(f"MNIST: {name} from {mirror} failed ({type(error).__name__}: {error}); trying the next mirror")
+            log(
+                f"MNIST: {name} from {mirror} failed ({type(error).__name__}: {error}); "
+                "trying the next mirror"
+            )
             continue
         digest = hashlib.md5(data).hexdigest()
         if digest == MNIST_FILES[name]:
@@ -69,7 +72,8 @@ def fetch(name: str, mirrors, log=print) -> bytes:
     raise DownloadError(
         f"could not download {name}; mirrors tried:\n{tried}\n"
         f"Set {MIRROR_ENV} to a directory or URL holding the four MNIST .gz files "
-        f"(e.g. {MIRROR_ENV}=../shared/mnist), or place mnist_train.csv and mnist_test.csv in the data folder by hand."
+        f"(e.g. {MIRROR_ENV}=../shared/mnist), "
+        "or place mnist_train.csv and mnist_test.csv in the data folder by hand."
     )
 
 

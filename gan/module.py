@@ -15,7 +15,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 
 from gan.plots import tile
 
-NETWORK_LOSSES = ("D on real", "D on fake", "G")
+STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
 
 
 class GAN(L.LightningModule):
@@ -57,8 +57,13 @@ class GAN(L.LightningModule):
         # The raw torch optimizers: Lightning's per-step hooks cost more than the arithmetic at batch size 1.
         opt_d, opt_g = (optimizer.optimizer for optimizer in self.optimizers())
         losses = []
-        for images, _labels in chunk:
-            losses.extend(self._update(images, opt_d, opt_g))
+        for index, (images, _labels) in enumerate(chunk):
+            try:
+                losses.extend(self._update(images, opt_d, opt_g))
+            except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
+                if "between 0 and 1" not in str(error):
+                    raise
+                raise self._non_finite(self.updates + index + 1, self._stage, "D's output") from error
         # Lightning counts optimizer steps for global_step (checkpointing, max_steps): three per update.
         self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress.increment_by(3 * len(chunk))
         # losses stay on the device during the chunk; this is its only host sync
@@ -67,10 +72,13 @@ class GAN(L.LightningModule):
     def _update(self, real, opt_d, opt_g):
         batch_shape = real.shape[:-1]  # () at batch size 1, as in the walkthrough
         ones, zeros = real.new_ones(*batch_shape, 1), real.new_zeros(*batch_shape, 1)
+        self._stage = 0
         d_real = self._step(opt_d, self.loss(self.discriminator(real), ones))
+        self._stage = 1
         with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
             fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
         d_fake = self._step(opt_d, self.loss(self.discriminator(fake), zeros))
+        self._stage = 2
         fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
         # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
         self.discriminator.requires_grad_(False)
@@ -89,12 +97,8 @@ class GAN(L.LightningModule):
         """Check the chunk's losses [updates, 3]; keep every ``log_every``-th step of each network."""
         finite = torch.isfinite(losses)
         if not finite.all():
-            row, column = (~finite).nonzero()[0].tolist()
-            raise FloatingPointError(
-                f"non-finite loss {losses[row, column].item()} in step '{NETWORK_LOSSES[column]}' of update "
-                f"{self.updates + row + 1} (epoch {self.current_epoch}); training stopped. "
-                "Checkpoints written before this point are intact; lower the learning rate or check the data."
-            )
+            row, stage = (~finite).nonzero()[0].tolist()
+            raise self._non_finite(self.updates + row + 1, stage, f"loss {losses[row, stage].item()}")
         records = []
         for d_real, d_fake, g in losses.tolist():
             self.updates += 1
@@ -112,6 +116,13 @@ class GAN(L.LightningModule):
                 self.logger.log_metrics({f"loss/{network}": value}, step=step)
         d_mean, g_mean = losses[:, :2].mean().item(), losses[:, 2].mean().item()
         self.log_dict({"d_loss": d_mean, "g_loss": g_mean}, prog_bar=True, logger=False, batch_size=1)
+
+    def _non_finite(self, update: int, stage: int, what: str) -> FloatingPointError:
+        return FloatingPointError(
+            f"non-finite {what} in step '{STEPS[stage]}' of update {update} (epoch {self.current_epoch}); "
+            "training stopped. Checkpoints written before this point are intact; "
+            "lower the learning rate or check the data."
+        )
 
     def on_train_epoch_end(self) -> None:
         if isinstance(self.logger, TensorBoardLogger):

@@ -54,7 +54,11 @@ def train(cfg: DictConfig, run_dir) -> dict:
         cfg.trainer,
         default_root_dir=run_dir,
         logger=TensorBoardLogger(save_dir=run_dir, name="", version=""),
-        callbacks=[ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="{epoch}", save_top_k=-1, save_last=True)],
+        callbacks=[
+            ModelCheckpoint(
+                dirpath=run_dir / "checkpoints", filename="{epoch}", save_top_k=-1, save_last=True
+            )
+        ],
     )
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule)

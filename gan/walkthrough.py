@@ -20,7 +20,7 @@ class MnistDataset(Dataset):
 
     def __getitem__(self, index):
         label = self.data_df.iloc[index, 0]
-        target = torch.zeros((10))
+        target = torch.zeros(10)
         target[label] = 1.0
         image_values = torch.FloatTensor(self.data_df.iloc[index, 1:].values) / 255.0
         return label, image_values, target
@@ -86,7 +86,7 @@ def run(mnist_dataset, improved=False, seed_size=1, generate_random=torch.rand, 
     """The walkthrough's training cell: one pass over the dataset, three steps per image."""
     D = Discriminator(improved)
     G = Generator(improved, seed_size)
-    for count, (label, image_data_tensor, target_tensor) in enumerate(mnist_dataset):
+    for count, (label, image_data_tensor, target_tensor) in enumerate(mnist_dataset):  # noqa: B007
         if limit is not None and count == limit:
             break
         D.train(image_data_tensor, torch.FloatTensor([1.0]))

@@ -21,7 +21,10 @@ OmegaConf.register_new_resolver("run_name", lambda overrides: overrides.replace(
 @hydra.main(config_path="../conf", config_name="train", version_base="1.3")
 def main(cfg) -> None:
     summary = train(cfg, HydraConfig.get().runtime.output_dir)
-    print(f"final D loss {summary['final_d_loss']}, G loss {summary['final_g_loss']}, {summary['fit_seconds']} s")
+    print(
+        f"{summary['updates']} updates in {summary['fit_seconds']:.1f} s; last recorded losses: "
+        f"D {summary['final_d_loss']}, G {summary['final_g_loss']}"
+    )
     print(f"run folder: {summary['run_dir']}")
 
 

@@ -20,8 +20,14 @@ LADDER = {
 @pytest.mark.parametrize("rung", LADDER)
 def test_batch_size_1_matches_the_walkthrough_bit_for_bit(rung, tiny_csv, tmp_path):
     overrides, reference_args = LADDER[rung]
-    cfg = compose_config(*overrides, f"data.train_csv={tiny_csv}", f"data.data_dir={tmp_path}", "seed=7",
-                         "trainer.enable_progress_bar=false", "data.chunk_size=64")
+    cfg = compose_config(
+        *overrides,
+        f"data.train_csv={tiny_csv}",
+        f"data.data_dir={tmp_path}",
+        "seed=7",
+        "trainer.enable_progress_bar=false",
+        "data.chunk_size=64",
+    )
     summary = train(cfg, tmp_path / "run")
     module = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
 
@@ -31,6 +37,8 @@ def test_batch_size_1_matches_the_walkthrough_bit_for_bit(rung, tiny_csv, tmp_pa
     assert summary["updates"] == 200
     for prefix, network in (("discriminator.", D), ("generator.", G)):
         for name, expected in network.state_dict().items():
-            assert torch.equal(module[prefix + name], expected), f"{prefix}{name} differs from the walkthrough"
+            assert torch.equal(module[prefix + name], expected), (
+                f"{prefix}{name} differs from the walkthrough"
+            )
     # the recorded loss curves are the walkthrough's progress lists too
     assert len(D.progress) == 40 and len(G.progress) == 20

@@ -1,0 +1,111 @@
+import subprocess
+import sys
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from gan import losses, nets, noise
+from gan.train import build_module
+from tests.conftest import CONF, ROOT, compose_config
+
+GROUPS = ["data", "loss", "optimizer", "noise", "trainer", "model"]
+OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF / group).glob("*.yaml"))]
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_every_option_composes_and_instantiates(group, option):
+    cfg = compose_config(f"{group}={option}")
+    if group == "model":
+        module = build_module(cfg)
+        assert module.generator(torch.rand(2, module.latent_dim)).shape == (2, 784)
+    elif group == "optimizer":
+        assert isinstance(
+            instantiate(cfg.optimizer)(torch.nn.Linear(2, 2).parameters()), torch.optim.Optimizer
+        )
+    elif group == "trainer":
+        assert (
+            instantiate(cfg.trainer, logger=False, enable_checkpointing=False).max_epochs
+            == cfg.trainer.max_epochs
+        )
+    else:
+        assert instantiate(cfg[group]) is not None
+
+
+def test_baseline_is_the_walkthrough_first_gan():
+    cfg = compose_config("model=baseline")
+    module = build_module(cfg)
+    assert [type(m) for m in module.discriminator.model] == [torch.nn.Linear, torch.nn.Sigmoid] * 2
+    assert [type(m) for m in module.generator.model] == [torch.nn.Linear, torch.nn.Sigmoid] * 2
+    assert (
+        module.discriminator.model[0].in_features == 784 and module.discriminator.model[2].out_features == 1
+    )
+    assert module.generator.model[0].in_features == 1 and module.generator.model[2].out_features == 784
+    assert isinstance(module.loss, losses.MSELoss) and isinstance(module.noise, noise.Uniform)
+    optimizer = module.optimizer(module.generator.parameters())
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["lr"] == 0.01
+    assert cfg.data.batch_size == 1
+
+
+def test_improved_is_the_walkthrough_improved_gan():
+    module = build_module(compose_config("model=improved"))
+    for network in (module.discriminator, module.generator):
+        layers = network.model
+        assert isinstance(layers[1], torch.nn.LeakyReLU) and layers[1].negative_slope == 0.02
+        assert isinstance(layers[2], torch.nn.LayerNorm) and layers[2].normalized_shape == (200,)
+        assert isinstance(layers[-1], torch.nn.Sigmoid)
+    assert module.latent_dim == 100 and isinstance(module.loss, losses.BCELoss)
+    optimizer = module.optimizer(module.generator.parameters())
+    assert isinstance(optimizer, torch.optim.Adam) and optimizer.defaults["lr"] == 1e-4
+    assert isinstance(optimizer.defaults["betas"], tuple)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check"),
+    [
+        (["model=improved", "loss=mse"], lambda m: isinstance(m.loss, losses.MSELoss)),
+        (["model=baseline", "noise=randn"], lambda m: isinstance(m.noise, noise.Gaussian)),
+        (["model=improved", "model.latent_dim=1"], lambda m: m.generator.model[0].in_features == 1),
+        (
+            ["model=baseline", "optimizer=adam"],
+            lambda m: isinstance(m.optimizer(m.generator.parameters()), torch.optim.Adam),
+        ),
+    ],
+)
+def test_each_choice_stays_independently_overridable(overrides, check):
+    assert check(build_module(compose_config(*overrides)))
+
+
+def test_same_seed_same_networks_other_seed_other_networks():
+    a, b, c = (build_module(compose_config(f"seed={s}")) for s in (3, 3, 4))
+    assert torch.equal(a.generator.model[0].weight, b.generator.model[0].weight)
+    assert not torch.equal(a.generator.model[0].weight, c.generator.model[0].weight)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("model.latent_dim=0", "latent_dim must be >= 1"),
+        ("model.discriminator.leaky_slope=-1", "leaky_slope"),
+    ],
+)
+def test_bad_values_name_the_problem(override, message):
+    with pytest.raises(Exception, match=message):
+        build_module(compose_config("model=improved", override))
+
+
+def test_an_unknown_option_lists_the_valid_ones():
+    result = subprocess.run(
+        [sys.executable, "scripts/train.py", "noise=gaussian"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert (
+        "Could not find 'noise/gaussian'" in result.stderr
+        and "rand" in result.stderr
+        and "randn" in result.stderr
+    )
+
+
+def test_nets_reject_non_positive_sizes():
+    with pytest.raises(ValueError, match="hidden_dim"):
+        nets.Discriminator(hidden_dim=0)

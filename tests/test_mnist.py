@@ -1,0 +1,63 @@
+"""End-to-end on real MNIST, fetched through the project's own download code from $MNIST_MIRROR."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gan.data import MnistDataset
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_downloaded_csv_holds_mnist(mnist_dir):
+    train = MnistDataset(mnist_dir / "mnist_train.csv", cache_dir=mnist_dir / "cache")
+    assert (
+        len(train) == 60_000
+        and len(MnistDataset(mnist_dir / "mnist_test.csv", mnist_dir / "cache")) == 10_000
+    )
+    assert torch.bincount(train.labels.long()).tolist() == [
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
+    ]
+    assert train.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert train.images.mean().item() == pytest.approx(0.1306605, abs=1e-6)
+    assert train.images.std().item() == pytest.approx(0.3081078, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [["model=baseline"], ["model=improved", "noise=randn", "data.batch_size=64"]],
+    ids=["baseline", "improved-randn-batch64"],
+)
+def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
+    result = subprocess.run(
+        [
+            sys.executable,
+            ROOT / "scripts" / "train.py",
+            *overrides,
+            f"data.data_dir={mnist_dir}",
+            "trainer.limit_train_batches=8",
+            "trainer.enable_progress_bar=false",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    run_dir = tmp_path / re.search(r"run folder: (.+)", result.stdout).group(1).strip()
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    batch_size = 64 if "data.batch_size=64" in overrides else 1
+    assert checkpoint["gan"]["updates"] == 8 * (256 // batch_size)  # 8 chunks of 256 images
+    assert (run_dir / "samples.png").stat().st_size > 0 and (run_dir / "loss_progress.png").stat().st_size > 0

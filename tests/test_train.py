@@ -1,0 +1,97 @@
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from gan.train import train
+from tests.conftest import ROOT, compose_config
+
+
+def quick(tiny_csv, tmp_path, *overrides):
+    return compose_config(
+        f"data.train_csv={tiny_csv}",
+        f"data.data_dir={tmp_path}",
+        "data.chunk_size=32",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        *overrides,
+    )
+
+
+def weights(module):
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def test_training_changes_both_networks_and_records_every_10_steps(tiny_csv, tmp_path):
+    from gan.train import build_module
+
+    cfg = quick(tiny_csv, tmp_path)
+    before = weights(build_module(cfg))
+    summary = train(cfg, tmp_path / "run")
+    after = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+    for name in ("generator.model.0.weight", "discriminator.model.0.weight"):
+        assert not torch.equal(before[name], after["state_dict"][name]), f"{name} did not change"
+    # 200 updates: D steps 400 times (every 10th is recorded: 40), G 200 times (20)
+    assert summary["updates"] == 200
+    assert len(after["gan"]["progress"]["D"]) == 40 and len(after["gan"]["progress"]["G"]) == 20
+    assert after["global_step"] == 600  # three optimizer steps per update
+
+
+def test_larger_batches_train_too(tiny_csv, tmp_path):
+    summary = train(
+        quick(
+            tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16", "trainer.max_epochs=2"
+        ),
+        tmp_path / "run",
+    )
+    assert summary["updates"] == 2 * 13 and summary["epochs"] == 2  # ceil(200 / 16) updates per epoch
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == [
+        "epoch=0.ckpt",
+        "epoch=1.ckpt",
+        "last.ckpt",
+    ]
+
+
+def test_a_loss_that_blows_up_stops_training_naming_the_step(tiny_csv, tmp_path):
+    with pytest.raises(FloatingPointError, match=r"non-finite .* in step '.+' of update \d+"):
+        train(quick(tiny_csv, tmp_path, "model=improved", "optimizer.lr=1e30"), tmp_path / "run")
+    assert not (tmp_path / "run" / "samples.png").exists()
+
+
+def test_train_script_writes_one_run_folder_named_by_its_overrides(tiny_csv, tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            ROOT / "scripts" / "train.py",
+            "model=improved",
+            "noise=randn",
+            f"data.train_csv={tiny_csv}",
+            f"data.data_dir={tmp_path}",
+            "trainer.enable_progress_bar=false",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,  # lightning_logs/ goes to the working directory
+    )
+    assert result.returncode == 0, result.stderr
+    run_dir = tmp_path / re.search(r"run folder: (.+)", result.stdout).group(1).strip()
+    assert run_dir.parent.parent == tmp_path / "lightning_logs"
+    assert "model=improved,noise=randn" in run_dir.parent.name  # Hydra sorts the overrides by key
+    names = {p.name for p in run_dir.iterdir()}
+    assert {
+        ".hydra",
+        "checkpoints",
+        "samples.png",
+        "loss_progress.png",
+        "progress.csv",
+        "summary.json",
+    } <= names
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0}).Reload()
+    assert set(events.Tags()["scalars"]) >= {"loss/D", "loss/G"}
+    assert [e.step for e in events.Scalars("loss/G")] == list(range(10, 201, 10))
+    assert [e.step for e in events.Images("samples")] == [0]
