@@ -21,7 +21,7 @@ def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
 
 def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium: float, path) -> Path:
     """One panel per network, drawn as the walkthrough's ``plot_progress``, with the balance line."""
-    figure = Figure(figsize=(16, 4 * len(progress)))
+    figure = Figure(figsize=(16, 4 * len(progress)), layout="constrained")
     panels = figure.subplots(len(progress), 1, squeeze=False)[:, 0]
     for axes, (network, records) in zip(panels, progress.items(), strict=True):
         steps = [step for step, _ in records]

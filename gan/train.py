@@ -45,8 +45,9 @@ def _write_progress(progress: dict, path: Path) -> None:
 def train(cfg: DictConfig, run_dir) -> dict:
     """Train one GAN into ``run_dir`` (TensorBoard events, checkpoints, PNGs); return its summary."""
     run_dir = Path(run_dir)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    threads = cfg.threads or (1 if cfg.data.batch_size == 1 else None)
+    if threads:
+        torch.set_num_threads(threads)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
     module = build_module(cfg)
