@@ -42,18 +42,22 @@ def _is_number(cell: str) -> bool:
 
 
 def _has_header(path: Path) -> bool:
-    with open(path, newline="") as f:
+    """A first line of 785 cells, none a number (``label,pixel0,...``); a bad data row is not one."""
+    with open(path, newline="", errors="replace") as f:
         first = next(csv.reader(f), [])
-    return bool(first) and not _is_number(first[0])
+    return len(first) == COLUMNS and not any(_is_number(cell) for cell in first)
 
 
 def _first_problem(path: Path, header: bool) -> CsvFormatError:
     """Walk the file row by row to name the first bad line (the slow path, taken only on error)."""
-    with open(path, newline="") as f:
-        lines = f.read().splitlines()
+    with open(path, newline="", errors="replace") as f:  # undecodable bytes become '\ufffd' cells
+        lines = f.read().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline ends the last row; it does not start another
     last = len(lines)
     for number, text in enumerate(lines, start=1):
-        if number == 1 and header or not text.strip():
+        text = text.removesuffix("\r")
+        if number == 1 and header or not text:  # pandas skips empty lines too
             continue
         row = next(csv.reader([text]))
         if len(row) != COLUMNS:
@@ -84,7 +88,7 @@ def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
     header = _has_header(path)
     try:
         rows = pd.read_csv(path, header=None, skiprows=int(header), dtype=np.int64, engine="c").to_numpy()
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):  # located by the slow path
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):  # located below
         raise _first_problem(path, header) from None
     labels, pixels = rows[:, :1], rows[:, 1:]
     if rows.shape[1] != COLUMNS or labels.min(initial=0) < 0 or labels.max(initial=0) >= CLASSES:

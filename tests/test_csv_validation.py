@@ -1,0 +1,93 @@
+"""Property: a CSV loads exactly its rows when every row is valid, else raises one CsvFormatError naming
+the first bad line. Never another exception, never a silently dropped row."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gan.data import COLUMNS, CsvFormatError, read_csv
+
+HEADER = "label," + ",".join(f"pixel{i}" for i in range(784))
+
+
+@st.composite
+def valid_row(draw):
+    label = draw(st.integers(0, 9))
+    # mostly zeros like MNIST, with a few drawn pixels: 784 drawn integers per row would be slow
+    pixels = [0] * 784
+    for index, value in draw(st.lists(st.tuples(st.integers(0, 783), st.integers(0, 255)), max_size=8)):
+        pixels[index] = value
+    return [str(label), *map(str, pixels)]
+
+
+@st.composite
+def malformed_row(draw, is_last: bool):
+    cells = draw(valid_row())
+    kinds = ["columns", "non_numeric", "label", "pixel", "header"] + (["truncated"] if is_last else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "columns":
+        count = draw(st.integers(1, 2 * COLUMNS).filter(lambda n: n != COLUMNS))
+        cells = (cells * 2)[:count]
+    elif kind == "non_numeric":
+        cells[draw(st.integers(0, COLUMNS - 1))] = draw(st.text("abcxyz_ ", min_size=1, max_size=5))
+    elif kind == "label":
+        cells[0] = str(draw(st.one_of(st.integers(10, 10_000), st.integers(-10_000, -1))))
+    elif kind == "pixel":
+        cells[draw(st.integers(1, 784))] = str(draw(st.one_of(st.integers(256, 10**6), st.integers(-999, -1))))
+    elif kind == "header":
+        cells = HEADER.split(",")
+    else:  # a truncated last line: the file stops partway through the row
+        cells = cells[: draw(st.integers(1, COLUMNS - 1))]
+    return cells
+
+
+@st.composite
+def csv_file(draw):
+    header = draw(st.booleans())
+    count = draw(st.integers(1, 6))
+    bad = draw(st.none() | st.integers(0, count - 1))
+    rows = [draw(malformed_row(i == count - 1)) if i == bad else draw(valid_row()) for i in range(count)]
+    text = (HEADER + "\n" if header else "") + "\n".join(",".join(r) for r in rows)
+    ends_with_newline = draw(st.booleans()) and not (bad == count - 1 and len(rows[bad]) < COLUMNS)
+    return text + ("\n" if ends_with_newline else ""), header, rows, bad
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=csv_file())
+def test_loads_exactly_the_valid_rows_or_names_the_first_bad_line(tmp_path, case):
+    text, header, rows, bad = case
+    path = tmp_path / "case.csv"
+    path.write_text(text)
+    if bad is None:
+        labels, pixels = read_csv(path)
+        assert labels.tolist() == [int(r[0]) for r in rows]
+        assert pixels.tolist() == [[int(v) for v in r[1:]] for r in rows]
+    else:
+        try:
+            read_csv(path)
+        except CsvFormatError as error:
+            assert error.line == bad + 1 + header, str(error)
+            assert str(path) in str(error)
+        else:
+            raise AssertionError(f"row {bad + 1 + header} is malformed but the file loaded")
+
+
+def test_a_header_row_in_the_wrong_place_says_so(tmp_path):
+    path = tmp_path / "two_headers.csv"
+    path.write_text(HEADER + "\n" + ",".join(["1"] + ["0"] * 784) + "\n" + HEADER + "\n")
+    try:
+        read_csv(path)
+    except CsvFormatError as error:
+        assert error.line == 3 and "header row is allowed only on line 1" in str(error)
+    else:
+        raise AssertionError("loaded a file with a second header")
+
+
+def test_a_truncated_last_line_says_so(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text(",".join(["1"] + ["0"] * 784) + "\n" + ",".join(["2"] + ["0"] * 300))
+    try:
+        read_csv(path)
+    except CsvFormatError as error:
+        assert error.line == 2 and "truncated last line" in str(error)
+    else:
+        raise AssertionError("loaded a truncated file")
