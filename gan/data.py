@@ -157,23 +157,35 @@ class UpdateChunks:
     batch size 1 each update holds one unbatched image [784], exactly what the walkthrough feeds D.
     """
 
-    def __init__(self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int):
+    def __init__(
+        self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int, position=None
+    ):
         self.images, self.labels = images, labels
         self.batch_size = batch_size
         self.rows = max(batch_size, chunk_size // batch_size * batch_size)
-        self.shuffle = shuffle
-        # shuffling draws from its own generator so the noise sequence of the global RNG is untouched
-        self.generator = torch.Generator().manual_seed(seed)
+        self.shuffle, self.seed = shuffle, seed
+        # () -> (epoch, chunks of it already trained): where an epoch's iteration starts, so that a run
+        # resumed mid-epoch continues with the very next chunk
+        self.position = position or self._count_epochs
+        self._epochs = 0
+
+    def _count_epochs(self) -> tuple[int, int]:
+        self._epochs += 1
+        return self._epochs - 1, 0
 
     def __len__(self) -> int:
         return math.ceil(len(self.images) / self.rows)
 
+    def _order(self, epoch: int) -> torch.Tensor:
+        # a generator of its own, seeded by (seed, epoch): the global RNG that draws the noise is untouched
+        seed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
+        return torch.randperm(len(self.images), generator=torch.Generator().manual_seed(seed))
+
     def __iter__(self):
+        epoch, done = self.position()
         count = len(self.images)
-        order = (
-            torch.randperm(count, generator=self.generator).to(self.images.device) if self.shuffle else None
-        )
-        for start in range(0, count, self.rows):
+        order = self._order(epoch).to(self.images.device) if self.shuffle else None
+        for start in range(done * self.rows, count, self.rows):
             if order is None:
                 images, labels = (
                     self.images[start : start + self.rows],
@@ -235,4 +247,10 @@ class MnistDataModule(L.LightningDataModule):
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         images = self.train_set.images.to(device)
         labels = self.train_set.labels.long().to(device)
-        return UpdateChunks(images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed)
+        return UpdateChunks(
+            images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed, self._position
+        )
+
+    def _position(self) -> tuple[int, int]:
+        # after a restart Lightning has reset `ready` to the chunks completed before the checkpoint
+        return self.trainer.current_epoch, self.trainer.fit_loop.epoch_loop.batch_progress.current.ready

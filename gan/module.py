@@ -44,6 +44,7 @@ class GAN(L.LightningModule):
         fixed = noise(rows * cols, self.latent_dim, generator=torch.Generator().manual_seed(sample_seed))
         self.register_buffer("fixed_noise", fixed)
         self.updates = 0  # three-step updates done, over all epochs
+        self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
 
     def configure_optimizers(self):
@@ -130,8 +131,21 @@ class GAN(L.LightningModule):
             self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="HW")
 
     def on_save_checkpoint(self, checkpoint) -> None:
-        checkpoint["gan"] = {"updates": self.updates, "progress": self.progress}
+        # the noise comes from torch's global RNG: its state makes a resumed run draw the same seeds
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint["gan"] = {"updates": self.updates, "progress": self.progress, "rng": rng}
 
     def on_load_checkpoint(self, checkpoint) -> None:
         self.updates = checkpoint["gan"]["updates"]
         self.progress = checkpoint["gan"]["progress"]
+        self._rng_to_restore = checkpoint["gan"]["rng"]
+
+    def on_train_start(self) -> None:
+        rng = self._rng_to_restore
+        if rng is not None:  # applied here, after everything that restoring or setup may draw
+            torch.set_rng_state(rng["cpu"])
+            if "cuda" in rng and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(rng["cuda"])
+            self._rng_to_restore = None

@@ -10,11 +10,39 @@ import torch
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from gan.checkpointing import AtomicCheckpointIO, SaveOnInterrupt
 from gan.files import atomic_path
 from gan.module import GAN
 from gan.plots import save_loss_progress, save_sample_grid
+
+# key -> (test, what it must be): checked before any download or training, so the message names the key
+CHECKS = {
+    "optimizer.lr": (lambda v: v > 0, "> 0"),
+    "model.latent_dim": (lambda v: v >= 1, ">= 1"),
+    "model.discriminator.leaky_slope": (lambda v: v is None or v >= 0, ">= 0, or null for Sigmoid"),
+    "model.generator.leaky_slope": (lambda v: v is None or v >= 0, ">= 0, or null for Sigmoid"),
+    "data.batch_size": (lambda v: v >= 1, ">= 1"),
+    "data.chunk_size": (lambda v: v >= 1, ">= 1"),
+    "log_every": (lambda v: v >= 1, ">= 1"),
+    "trainer.max_epochs": (lambda v: v is None or v == -1 or v >= 1, ">= 1, or -1 for no limit"),
+}
+_ABSENT = object()
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Reject a bad value before anything is downloaded or trained, naming its key."""
+    for key, (is_valid, requirement) in CHECKS.items():
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is _ABSENT:  # e.g. a model without a leaky_slope
+            continue
+        try:
+            valid = is_valid(value)
+        except TypeError:  # None or a string where a number belongs
+            valid = False
+        if not valid:
+            raise ValueError(f"{key}={value} is invalid: it must be {requirement}")
 
 
 def build_module(cfg: DictConfig) -> GAN:
@@ -34,6 +62,15 @@ def build_module(cfg: DictConfig) -> GAN:
     )
 
 
+def find_checkpoint(resume) -> tuple[Path, Path]:
+    """(checkpoint, run folder) for ``resume``: a run folder (its last.ckpt) or a checkpoint file in one."""
+    path = Path(resume)
+    checkpoint = path / "checkpoints" / "last.ckpt" if path.is_dir() else path
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"resume={resume}: no checkpoint at {checkpoint}")
+    return checkpoint, checkpoint.parent.parent
+
+
 def _write_progress(progress: dict, path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
@@ -42,8 +79,13 @@ def _write_progress(progress: dict, path: Path) -> None:
             writer.writerows((network, step, loss) for step, loss in records)
 
 
-def train(cfg: DictConfig, run_dir) -> dict:
-    """Train one GAN into ``run_dir`` (TensorBoard events, checkpoints, PNGs); return its summary."""
+def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
+    """Train one GAN into ``run_dir`` (TensorBoard events, checkpoints, PNGs); return its summary.
+
+    With ``ckpt_path`` the run continues from that checkpoint: weights, optimizers, data position and
+    the noise RNG, so the result equals an uninterrupted run's.
+    """
+    check_config(cfg)
     run_dir = Path(run_dir)
     threads = cfg.threads or (1 if cfg.data.batch_size == 1 else None)
     if threads:
@@ -51,18 +93,19 @@ def train(cfg: DictConfig, run_dir) -> dict:
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
     module = build_module(cfg)
+    checkpoints = run_dir / "checkpoints"
     trainer = instantiate(
         cfg.trainer,
         default_root_dir=run_dir,
         logger=TensorBoardLogger(save_dir=run_dir, name="", version=""),
         callbacks=[
-            ModelCheckpoint(
-                dirpath=run_dir / "checkpoints", filename="{epoch}", save_top_k=-1, save_last=True
-            )
+            ModelCheckpoint(dirpath=checkpoints, filename="{epoch}", save_top_k=-1, save_last=True),
+            SaveOnInterrupt(checkpoints / "last.ckpt"),
         ],
+        plugins=[AtomicCheckpointIO()],
     )
     started = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     seconds = time.perf_counter() - started
 
     rows, cols = module.sample_grid

@@ -3,24 +3,51 @@
     python scripts/train.py model=baseline                  # the walkthrough's first GAN, exactly
     python scripts/train.py model=improved noise=randn      # the last rung: mode collapse cured
     python scripts/train.py -m model=baseline,improved      # a Hydra multirun sweep
+    python scripts/train.py resume=<run folder or .ckpt>    # continue a run; trainer.max_epochs=N extends it
 
 Everything of a run goes to one folder under lightning_logs/, named by its overrides; the path is printed
 at the end. Offline, MNIST_MIRROR=<directory or URL> points the download at a local copy of the IDX files.
+Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckpt for resume=.
 """
+
+import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
-from gan.train import train
+from gan.checkpointing import TrainingInterrupted
+from gan.train import find_checkpoint, train
 
 # a run folder's name: its command-line overrides (one folder level, so "/" becomes "_"), or "defaults"
 OmegaConf.register_new_resolver("run_name", lambda overrides: overrides.replace("/", "_") or "defaults")
 
 
+def resumed_config(cfg, run_dir):
+    """The run's own saved config, with this command's key=value overrides (e.g. trainer.max_epochs=3)."""
+    saved = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
+    groups = [o for o in overrides if "." not in o.split("=", 1)[0]]
+    if groups:
+        raise SystemExit(
+            f"resume= continues a run with its own config; {groups} would change it. "
+            "Only key=value overrides such as trainer.max_epochs=3 apply."
+        )
+    return OmegaConf.merge(saved, OmegaConf.from_dotlist(overrides))
+
+
 @hydra.main(config_path="../conf", config_name="train", version_base="1.3")
 def main(cfg) -> None:
-    summary = train(cfg, HydraConfig.get().runtime.output_dir)
+    run_dir, checkpoint = HydraConfig.get().runtime.output_dir, None
+    if cfg.resume:
+        checkpoint, run_dir = find_checkpoint(cfg.resume)
+        cfg = resumed_config(cfg, run_dir)
+        print(f"resuming {run_dir} from {checkpoint}")
+    try:
+        summary = train(cfg, run_dir, ckpt_path=checkpoint)
+    except TrainingInterrupted as stop:
+        print(f"\n{stop}\nresume with: python scripts/train.py resume={stop.checkpoint.parent.parent}")
+        sys.exit(130)
     print(
         f"{summary['updates']} updates in {summary['fit_seconds']:.1f} s; last recorded losses: "
         f"D {summary['final_d_loss']}, G {summary['final_g_loss']}"

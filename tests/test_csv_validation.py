@@ -20,9 +20,10 @@ def valid_row(draw):
 
 
 @st.composite
-def malformed_row(draw, is_last: bool):
+def malformed_row(draw, is_first_line: bool, is_last: bool):
     cells = draw(valid_row())
-    kinds = ["columns", "non_numeric", "label", "pixel", "header"] + (["truncated"] if is_last else [])
+    kinds = ["columns", "non_numeric", "label", "pixel"]
+    kinds += ([] if is_first_line else ["header"]) + (["truncated"] if is_last else [])
     kind = draw(st.sampled_from(kinds))
     if kind == "columns":
         count = draw(st.integers(1, 2 * COLUMNS).filter(lambda n: n != COLUMNS))
@@ -32,7 +33,9 @@ def malformed_row(draw, is_last: bool):
     elif kind == "label":
         cells[0] = str(draw(st.one_of(st.integers(10, 10_000), st.integers(-10_000, -1))))
     elif kind == "pixel":
-        cells[draw(st.integers(1, 784))] = str(draw(st.one_of(st.integers(256, 10**6), st.integers(-999, -1))))
+        cells[draw(st.integers(1, 784))] = str(
+            draw(st.one_of(st.integers(256, 10**6), st.integers(-999, -1)))
+        )
     elif kind == "header":
         cells = HEADER.split(",")
     else:  # a truncated last line: the file stops partway through the row
@@ -45,7 +48,10 @@ def csv_file(draw):
     header = draw(st.booleans())
     count = draw(st.integers(1, 6))
     bad = draw(st.none() | st.integers(0, count - 1))
-    rows = [draw(malformed_row(i == count - 1)) if i == bad else draw(valid_row()) for i in range(count)]
+    rows = [
+        draw(malformed_row(i == 0 and not header, i == count - 1)) if i == bad else draw(valid_row())
+        for i in range(count)
+    ]
     text = (HEADER + "\n" if header else "") + "\n".join(",".join(r) for r in rows)
     ends_with_newline = draw(st.booleans()) and not (bad == count - 1 and len(rows[bad]) < COLUMNS)
     return text + ("\n" if ends_with_newline else ""), header, rows, bad
