@@ -99,7 +99,14 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         default_root_dir=run_dir,
         logger=TensorBoardLogger(save_dir=run_dir, name="", version=""),
         callbacks=[
-            ModelCheckpoint(dirpath=checkpoints, filename="{epoch}", save_top_k=-1, save_last=True),
+            # no "-v1" copies: a resumed run keeps writing its own last.ckpt
+            ModelCheckpoint(
+                dirpath=checkpoints,
+                filename="{epoch}",
+                save_top_k=-1,
+                save_last=True,
+                enable_version_counter=False,
+            ),
             SaveOnInterrupt(checkpoints / "last.ckpt"),
         ],
         plugins=[AtomicCheckpointIO()],

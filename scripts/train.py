@@ -11,6 +11,7 @@ Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckp
 """
 
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -19,8 +20,26 @@ from omegaconf import OmegaConf
 from gan.checkpointing import TrainingInterrupted
 from gan.train import find_checkpoint, train
 
-# a run folder's name: its command-line overrides (one folder level, so "/" becomes "_"), or "defaults"
-OmegaConf.register_new_resolver("run_name", lambda overrides: overrides.replace("/", "_") or "defaults")
+
+def run_name(overrides: str) -> str:
+    """A run folder's name: its command-line overrides (one folder level, so "/" becomes "_"), or "defaults"."""
+    return overrides.replace("/", "_") or "defaults"
+
+
+def run_dir(resume, overrides: str, now: str) -> str:
+    """A new run's folder, or the folder of the run that ``resume`` continues."""
+    if resume:
+        path = Path(resume)
+        return str(path.parent.parent if path.suffix == ".ckpt" else path)
+    return f"lightning_logs/{run_name(overrides)}/{now}"
+
+
+OmegaConf.register_new_resolver("run_name", run_name)
+OmegaConf.register_new_resolver("run_dir", run_dir)
+# a resumed run keeps its own .hydra/ and records each resume command beside it
+OmegaConf.register_new_resolver(
+    "hydra_subdir", lambda resume, now: f".hydra-resume-{now}" if resume else ".hydra"
+)
 
 
 def resumed_config(cfg, run_dir):
@@ -38,15 +57,16 @@ def resumed_config(cfg, run_dir):
 
 @hydra.main(config_path="../conf", config_name="train", version_base="1.3")
 def main(cfg) -> None:
-    run_dir, checkpoint = HydraConfig.get().runtime.output_dir, None
+    folder, checkpoint = HydraConfig.get().runtime.output_dir, None
     if cfg.resume:
-        checkpoint, run_dir = find_checkpoint(cfg.resume)
-        cfg = resumed_config(cfg, run_dir)
-        print(f"resuming {run_dir} from {checkpoint}")
+        checkpoint, folder = find_checkpoint(cfg.resume)
+        cfg = resumed_config(cfg, folder)
+        print(f"resuming {folder} from {checkpoint}")
     try:
-        summary = train(cfg, run_dir, ckpt_path=checkpoint)
+        summary = train(cfg, folder, ckpt_path=checkpoint)
     except TrainingInterrupted as stop:
-        print(f"\n{stop}\nresume with: python scripts/train.py resume={stop.checkpoint.parent.parent}")
+        # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
+        print(f"\n{stop}\nresume with: python scripts/train.py \"resume='{stop.checkpoint.parent.parent}'\"")
         sys.exit(130)
     print(
         f"{summary['updates']} updates in {summary['fit_seconds']:.1f} s; last recorded losses: "
