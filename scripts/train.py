@@ -22,7 +22,7 @@ from gan.train import find_checkpoint, train
 
 
 def run_name(overrides: str) -> str:
-    """A run folder's name: its command-line overrides (one folder level, so "/" becomes "_"), or "defaults"."""
+    """A run folder's name: its command-line overrides ("/" becomes "_": one folder level), or "defaults"."""
     return overrides.replace("/", "_") or "defaults"
 
 
