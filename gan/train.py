@@ -13,7 +13,10 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from gan.checkpointing import AtomicCheckpointIO, SaveOnInterrupt
+from gan.data import MnistDataset
 from gan.files import atomic_path
+from gan.judge import ensure_judge
+from gan.metrics import EpochMetrics, JudgeMetrics
 from gan.module import GAN
 from gan.plots import save_loss_progress, save_sample_grid
 
@@ -26,6 +29,7 @@ CHECKS = {
     "data.batch_size": (lambda v: v >= 1, ">= 1"),
     "data.chunk_size": (lambda v: v >= 1, ">= 1"),
     "log_every": (lambda v: v >= 1, ">= 1"),
+    "metrics.samples": (lambda v: v >= 2, ">= 2 (a Frechet distance needs a covariance)"),
     "trainer.max_epochs": (lambda v: v is None or v == -1 or v >= 1, ">= 1, or -1 for no limit"),
 }
 _ABSENT = object()
@@ -71,6 +75,13 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     return checkpoint, checkpoint.parent.parent
 
 
+def judge_metrics(cfg: DictConfig) -> JudgeMetrics:
+    """The judge of ``cfg``'s dataset (trained once if missing), measuring against its test images."""
+    cache = Path(cfg.data.data_dir) / "cache"
+    judge = ensure_judge(cfg.data.train_csv, cfg.data.test_csv, cfg.metrics.judge, cache)
+    return JudgeMetrics(judge, MnistDataset(cfg.data.test_csv, cache).images)
+
+
 def _write_progress(progress: dict, path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
@@ -92,6 +103,7 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         torch.set_num_threads(threads)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
+    epoch_metrics = EpochMetrics(judge_metrics(cfg), cfg.metrics.samples, cfg.seed) if cfg.metrics.enabled else None
     module = build_module(cfg)
     checkpoints = run_dir / "checkpoints"
     trainer = instantiate(
@@ -108,6 +120,7 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
                 enable_version_counter=False,
             ),
             SaveOnInterrupt(checkpoints / "last.ckpt"),
+            *([epoch_metrics] if epoch_metrics else []),
         ],
         plugins=[AtomicCheckpointIO()],
     )
@@ -127,6 +140,8 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         "fit_seconds": round(seconds, 3),
         "final_d_loss": last["D"],
         "final_g_loss": last["G"],
+        "metrics": epoch_metrics.history[-1] if epoch_metrics and epoch_metrics.history else None,
+        "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
     }
     with atomic_path(run_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")

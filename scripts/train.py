@@ -10,6 +10,7 @@ at the end. Offline, MNIST_MIRROR=<directory or URL> points the download at a lo
 Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckpt for resume=.
 """
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -22,8 +23,15 @@ from gan.train import find_checkpoint, train
 
 
 def run_name(overrides: str) -> str:
-    """A run folder's name: its command-line overrides ("/" becomes "_": one folder level), or "defaults"."""
-    return overrides.replace("/", "_") or "defaults"
+    """A run folder's name: its command-line overrides, a path value shortened to its last part."""
+    items = []
+    for item in overrides.split(",") if overrides else []:
+        key, sep, value = item.partition("=")
+        items.append(f"{key}{sep}{value.rstrip('/').rsplit('/', 1)[-1]}")
+    name = ",".join(items) or "defaults"
+    if len(name) > 160:  # file systems cap a name at 255 bytes; keep it unique with a hash of the whole
+        name = f"{name[:150]}..{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    return name
 
 
 def run_dir(resume, overrides: str, now: str) -> str:

@@ -11,9 +11,12 @@ SHARED_MNIST = ROOT.parent / "shared" / "mnist"
 
 
 def compose_config(*overrides: str):
-    """The training config as ``scripts/train.py`` would compose it, without starting a Hydra run."""
+    """The training config as ``scripts/train.py`` would compose it, without starting a Hydra run.
+
+    Judge metrics are off unless asked for: unit tests train on tiny synthetic data with no judge.
+    """
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
+        return compose("train", overrides=["metrics.enabled=false", *overrides])
 
 
 def write_csv(path: Path, labels, pixels, header: bool = False) -> Path:

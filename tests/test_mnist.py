@@ -1,11 +1,13 @@
 """End-to-end on real MNIST, fetched through the project's own download code from $MNIST_MIRROR."""
 
+import json
 import re
 import subprocess
 import sys
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan.data import MnistDataset
 from tests.conftest import ROOT
@@ -49,6 +51,7 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
             *overrides,
             f"data.data_dir={mnist_dir}",
             "trainer.limit_train_batches=8",
+            "metrics.samples=2000",
             "trainer.enable_progress_bar=false",
         ],
         cwd=tmp_path,
@@ -61,3 +64,18 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
     batch_size = 64 if "data.batch_size=64" in overrides else 1
     assert checkpoint["gan"]["updates"] == 8 * (256 // batch_size)  # 8 chunks of 256 images
     assert (run_dir / "samples.png").stat().st_size > 0 and (run_dir / "loss_progress.png").stat().st_size > 0
+
+    # the judge's metrics: in TensorBoard, in summary.json, and from evaluate.py on the finished run
+    events = EventAccumulator(str(run_dir)).Reload()
+    assert {"metrics/modes", "metrics/kl", "metrics/judge_fd", "metrics/judge_is"} <= set(events.Tags()["scalars"])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert 1 <= summary["metrics"]["modes"] <= 10 and summary["metrics"]["judge_fd"] > 0
+    evaluated = subprocess.run(
+        [sys.executable, ROOT / "scripts" / "evaluate.py", run_dir, "--samples", "2000", "--json"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    rows = list(json.loads(evaluated.stdout).values())
+    for key in ("modes", "kl", "judge_fd", "judge_is"):  # same seeds, same weights: the epoch-end numbers
+        assert rows[0][key] == pytest.approx(summary["metrics"][key], rel=1e-5), key
+    assert rows[1]["modes"] == 10  # the real-data reference row

@@ -163,6 +163,7 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
         "data.chunk_size=8",
         "trainer.max_epochs=1000",
         "trainer.enable_progress_bar=false",
+        "metrics.enabled=false",
     ]
     process = subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

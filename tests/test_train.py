@@ -71,6 +71,7 @@ def test_train_script_writes_one_run_folder_named_by_its_overrides(tiny_csv, tmp
             f"data.train_csv={tiny_csv}",
             f"data.data_dir={tmp_path}",
             "trainer.enable_progress_bar=false",
+            "metrics.enabled=false",
         ],
         cwd=tmp_path,
         capture_output=True,

@@ -1,0 +1,87 @@
+import math
+
+import pytest
+import torch
+
+from gan.judge import Judge, load_judge
+from gan.metrics import LN_10, JudgeMetrics, sample_images
+from gan.noise import Gaussian
+
+
+
+def untrained_metrics():
+    torch.manual_seed(0)
+    return JudgeMetrics(Judge(), torch.rand(50, 784))
+
+
+def test_a_single_repeated_image_is_one_mode_with_kl_ln10():
+    values = untrained_metrics()(torch.rand(1, 784).repeat(200, 1))
+    assert values["modes"] == 1
+    assert values["kl"] == pytest.approx(LN_10, abs=1e-9)
+    assert values["judge_is"] == pytest.approx(1.0, abs=1e-5)  # one class with certainty: the minimum
+
+
+def test_measuring_leaves_the_global_rng_untouched():
+    metrics = untrained_metrics()
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    metrics(torch.rand(100, 784, generator=torch.Generator().manual_seed(2)))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_samples_come_from_their_own_seed():
+    generator = torch.nn.Linear(4, 784)
+    generator.latent_dim = 4
+    a = sample_images(generator, Gaussian(), 10, seed=3)
+    b = sample_images(generator, Gaussian(), 10, seed=3)
+    assert a.shape == (10, 784) and torch.equal(a, b)
+    assert not torch.equal(a, sample_images(generator, Gaussian(), 10, seed=4))
+
+
+@pytest.fixture(scope="session")
+def judge_path(mnist_dir):
+    """The judge, trained once on real MNIST through the same code train.py and train_classifier.py use."""
+    from gan.judge import ensure_judge
+
+    ensure_judge(mnist_dir / "mnist_train.csv", mnist_dir / "mnist_test.csv", mnist_dir / "judge.pt",
+                 mnist_dir / "cache")
+    return mnist_dir / "judge.pt"
+
+
+@pytest.fixture(scope="session")
+def mnist_metrics(mnist_dir, judge_path):
+    from gan.data import MnistDataset
+
+    test = MnistDataset(mnist_dir / "mnist_test.csv", mnist_dir / "cache")
+    train = MnistDataset(mnist_dir / "mnist_train.csv", mnist_dir / "cache")
+    return JudgeMetrics(load_judge(judge_path)[0], test.images), test, train
+
+
+@pytest.mark.slow
+def test_the_judge_reaches_99_percent_on_the_test_set(judge_path):
+    assert load_judge(judge_path)[1] >= 0.99
+
+
+@pytest.mark.slow
+def test_real_test_images_cover_10_modes_with_near_zero_kl(mnist_metrics):
+    metrics, test, _ = mnist_metrics
+    values = metrics(test.images)
+    assert values["modes"] == 10 and values["kl"] < 0.01
+    assert values["judge_fd"] == pytest.approx(0.0, abs=1e-3)  # the reference set against itself
+    assert values["judge_is"] > 9
+
+
+@pytest.mark.slow
+def test_a_repeated_real_digit_is_one_mode(mnist_metrics):
+    metrics, test, _ = mnist_metrics
+    values = metrics(test.images[:1].repeat(1000, 1))
+    assert values["modes"] == 1 and values["kl"] == pytest.approx(math.log(10))
+
+
+@pytest.mark.slow
+def test_uniform_noise_is_far_from_mnist_and_real_training_images_are_close(mnist_metrics):
+    metrics, _, train = mnist_metrics
+    real = metrics(train.images[:10_000])["judge_fd"]
+    noise = metrics(torch.rand(10_000, 784, generator=torch.Generator().manual_seed(0)))["judge_fd"]
+    assert real < 5 and noise > 100 * real
