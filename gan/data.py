@@ -157,9 +157,7 @@ class UpdateChunks:
     batch size 1 each update holds one unbatched image [784], exactly what the walkthrough feeds D.
     """
 
-    def __init__(
-        self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int, position=None
-    ):
+    def __init__(self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int, position=None):
         self.images, self.labels = images, labels
         self.batch_size = batch_size
         self.rows = max(batch_size, chunk_size // batch_size * batch_size)
@@ -247,9 +245,7 @@ class MnistDataModule(L.LightningDataModule):
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         images = self.train_set.images.to(device)
         labels = self.train_set.labels.long().to(device)
-        return UpdateChunks(
-            images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed, self._position
-        )
+        return UpdateChunks(images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed, self._position)
 
     def _position(self) -> tuple[int, int]:
         # after a restart Lightning has reset `ready` to the chunks completed before the checkpoint

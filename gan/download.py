@@ -58,10 +58,7 @@ def fetch(name: str, mirrors, log=print) -> bytes:
             data = gzip.decompress(_read(mirror, name))
         except (OSError, EOFError, ValueError) as error:  # URLError, HTTPError, timeouts, bad gzip
             failures.append(f"  {mirror}: {type(error).__name__}: {error}")
-            log(
-                f"MNIST: {name} from {mirror} failed ({type(error).__name__}: {error}); "
-                "trying the next mirror"
-            )
+            log(f"MNIST: {name} from {mirror} failed ({type(error).__name__}: {error}); trying the next mirror")
             continue
         digest = hashlib.md5(data).hexdigest()
         if digest == MNIST_FILES[name]:

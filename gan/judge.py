@@ -52,8 +52,15 @@ def accuracy(judge: Judge, images: torch.Tensor, labels: torch.Tensor, batch_siz
     return correct / len(labels)
 
 
-def train_judge(train_csv, test_csv, cache_dir, epochs: int = 3, batch_size: int = 128, seed: int = 0,
-                progress: bool = True) -> tuple[Judge, float]:
+def train_judge(
+    train_csv,
+    test_csv,
+    cache_dir,
+    epochs: int = 3,
+    batch_size: int = 128,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[Judge, float]:
     """Train the judge on ``train_csv``; return it with its accuracy on ``test_csv``."""
     train, test = MnistDataset(train_csv, cache_dir), MnistDataset(test_csv, cache_dir)
     generator = torch.Generator().manual_seed(seed)

@@ -82,8 +82,9 @@ class EpochMetrics(L.Callback):
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, **values})
         if pl_module.logger is not None:
             pl_module.logger.log_metrics({f"metrics/{k}": v for k, v in values.items()}, step=pl_module.updates)
-        pl_module.log_dict({"modes": float(values["modes"]), "judge_fd": values["judge_fd"]}, prog_bar=True,
-                           logger=False)
+        pl_module.log_dict(
+            {"modes": float(values["modes"]), "judge_fd": values["judge_fd"]}, prog_bar=True, logger=False
+        )
 
     def state_dict(self) -> dict:
         return {"history": self.history}
@@ -98,4 +99,3 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
     for name, m in rows.items():
         lines.append(f"| {name} | {m['modes']}/10 | {m['kl']:.3f} | {m['judge_fd']:.2f} | {m['judge_is']:.2f} |")
     return "\n".join(lines)
-

@@ -19,26 +19,30 @@ def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     return images.reshape(rows, cols, 28, 28).permute(0, 2, 1, 3).reshape(rows * 28, cols * 28)
 
 
-def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium: float, path) -> Path:
+def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None, path) -> Path:
     """One panel per network, drawn as the walkthrough's ``plot_progress``, with the balance line."""
     figure = Figure(figsize=(16, 4 * len(progress)), layout="constrained")
     panels = figure.subplots(len(progress), 1, squeeze=False)[:, 0]
     for axes, (network, records) in zip(panels, progress.items(), strict=True):
         steps = [step for step, _ in records]
         axes.plot(steps, [loss for _, loss in records], ".", alpha=0.1, color="tab:blue")
-        axes.axhline(equilibrium, color="tab:red", linewidth=1, label=f"equilibrium {equilibrium:.3g}")
-        axes.set(ylim=(0, 1.0), yticks=sorted({0, 0.25, 0.5, round(equilibrium, 3), 1.0}))
+        ticks = {0, 0.25, 0.5, 1.0}
+        if equilibrium is not None:
+            axes.axhline(equilibrium, color="tab:red", linewidth=1, label=f"equilibrium {equilibrium:.3g}")
+            ticks.add(round(equilibrium, 3))
+            axes.legend(loc="upper right")
+        axes.set(ylim=(0, 1.0), yticks=sorted(ticks))
         axes.set(title=f"{network} loss", xlabel="update")
         axes.grid(True)
-        axes.legend(loc="upper right")
     return _save(figure, path)
 
 
 def save_sample_grid(images: torch.Tensor, rows: int, cols: int, path, cmap="Blues", titles=None) -> Path:
-    """images [rows * cols, 784] as the walkthrough's subplot grid (2x3, Blues)."""
-    figure = Figure(figsize=(16 * cols / 3, 8 * rows / 2))
+    """images [rows * cols, 784] as the walkthrough's subplot grid (2x3, Blues); a 1 x N grid is a strip."""
+    figure = Figure(figsize=(2.6 * cols, 2.6 * rows + (0.3 if titles else 0)), layout="constrained")
     for index, axes in enumerate(figure.subplots(rows, cols, squeeze=False).flat):
-        axes.imshow(images[index].reshape(28, 28).cpu().numpy(), interpolation="none", cmap=cmap)
+        axes.imshow(images[index].reshape(28, 28).cpu().numpy(), interpolation="none", cmap=cmap, vmin=0, vmax=1)
+        axes.set_axis_off()
         if titles is not None:
-            axes.set_title(titles[index])
+            axes.set_title(titles[index], fontsize=10)
     return _save(figure, path)

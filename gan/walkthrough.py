@@ -60,9 +60,7 @@ class Discriminator(nn.Module):
 class Generator(nn.Module):
     def __init__(self, improved=False, seed_size=1):
         super().__init__()
-        self.model = nn.Sequential(
-            nn.Linear(seed_size, 200), *_hidden(improved), nn.Linear(200, 784), nn.Sigmoid()
-        )
+        self.model = nn.Sequential(nn.Linear(seed_size, 200), *_hidden(improved), nn.Linear(200, 784), nn.Sigmoid())
         self.optimiser = _optimiser(self.parameters(), improved)
         self.counter = 0
         self.progress = []

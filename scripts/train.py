@@ -10,44 +10,17 @@ at the end. Offline, MNIST_MIRROR=<directory or URL> points the download at a lo
 Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckpt for resume=.
 """
 
-import hashlib
 import sys
-from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 from gan.checkpointing import TrainingInterrupted
+from gan.runs import register_resolvers
 from gan.train import find_checkpoint, train
 
-
-def run_name(overrides: str) -> str:
-    """A run folder's name: its command-line overrides, a path value shortened to its last part."""
-    items = []
-    for item in overrides.split(",") if overrides else []:
-        key, sep, value = item.partition("=")
-        items.append(f"{key}{sep}{value.rstrip('/').rsplit('/', 1)[-1]}")
-    name = ",".join(items) or "defaults"
-    if len(name) > 160:  # file systems cap a name at 255 bytes; keep it unique with a hash of the whole
-        name = f"{name[:150]}..{hashlib.sha1(name.encode()).hexdigest()[:8]}"
-    return name
-
-
-def run_dir(resume, overrides: str, now: str) -> str:
-    """A new run's folder, or the folder of the run that ``resume`` continues."""
-    if resume:
-        path = Path(resume)
-        return str(path.parent.parent if path.suffix == ".ckpt" else path)
-    return f"lightning_logs/{run_name(overrides)}/{now}"
-
-
-OmegaConf.register_new_resolver("run_name", run_name)
-OmegaConf.register_new_resolver("run_dir", run_dir)
-# a resumed run keeps its own .hydra/ and records each resume command beside it
-OmegaConf.register_new_resolver(
-    "hydra_subdir", lambda resume, now: f".hydra-resume-{now}" if resume else ".hydra"
-)
+register_resolvers()
 
 
 def resumed_config(cfg, run_dir):

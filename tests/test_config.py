@@ -20,14 +20,9 @@ def test_every_option_composes_and_instantiates(group, option):
         module = build_module(cfg)
         assert module.generator(torch.rand(2, module.latent_dim)).shape == (2, 784)
     elif group == "optimizer":
-        assert isinstance(
-            instantiate(cfg.optimizer)(torch.nn.Linear(2, 2).parameters()), torch.optim.Optimizer
-        )
+        assert isinstance(instantiate(cfg.optimizer)(torch.nn.Linear(2, 2).parameters()), torch.optim.Optimizer)
     elif group == "trainer":
-        assert (
-            instantiate(cfg.trainer, logger=False, enable_checkpointing=False).max_epochs
-            == cfg.trainer.max_epochs
-        )
+        assert instantiate(cfg.trainer, logger=False, enable_checkpointing=False).max_epochs == cfg.trainer.max_epochs
     else:
         assert instantiate(cfg[group]) is not None
 
@@ -37,9 +32,7 @@ def test_baseline_is_the_walkthrough_first_gan():
     module = build_module(cfg)
     assert [type(m) for m in module.discriminator.model] == [torch.nn.Linear, torch.nn.Sigmoid] * 2
     assert [type(m) for m in module.generator.model] == [torch.nn.Linear, torch.nn.Sigmoid] * 2
-    assert (
-        module.discriminator.model[0].in_features == 784 and module.discriminator.model[2].out_features == 1
-    )
+    assert module.discriminator.model[0].in_features == 784 and module.discriminator.model[2].out_features == 1
     assert module.generator.model[0].in_features == 1 and module.generator.model[2].out_features == 784
     assert isinstance(module.loss, losses.MSELoss) and isinstance(module.noise, noise.Uniform)
     optimizer = module.optimizer(module.generator.parameters())
@@ -99,11 +92,7 @@ def test_an_unknown_option_lists_the_valid_ones():
         [sys.executable, "scripts/train.py", "noise=gaussian"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode != 0
-    assert (
-        "Could not find 'noise/gaussian'" in result.stderr
-        and "rand" in result.stderr
-        and "randn" in result.stderr
-    )
+    assert "Could not find 'noise/gaussian'" in result.stderr and "rand" in result.stderr and "randn" in result.stderr
 
 
 def test_nets_reject_non_positive_sizes():

@@ -33,9 +33,7 @@ def malformed_row(draw, is_first_line: bool, is_last: bool):
     elif kind == "label":
         cells[0] = str(draw(st.one_of(st.integers(10, 10_000), st.integers(-10_000, -1))))
     elif kind == "pixel":
-        cells[draw(st.integers(1, 784))] = str(
-            draw(st.one_of(st.integers(256, 10**6), st.integers(-999, -1)))
-        )
+        cells[draw(st.integers(1, 784))] = str(draw(st.one_of(st.integers(256, 10**6), st.integers(-999, -1))))
     elif kind == "header":
         cells = HEADER.split(",")
     else:  # a truncated last line: the file stops partway through the row

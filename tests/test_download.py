@@ -34,9 +34,7 @@ def fake_mirror(tmp_path, monkeypatch):
 
 def test_a_directory_mirror_gives_verified_csvs(fake_mirror, tmp_path):
     mirror, contents = fake_mirror
-    download_mnist(
-        tmp_path / "d" / "train.csv", tmp_path / "d" / "test.csv", [str(mirror)], log=lambda m: None
-    )
+    download_mnist(tmp_path / "d" / "train.csv", tmp_path / "d" / "test.csv", [str(mirror)], log=lambda m: None)
     labels, pixels = read_csv(tmp_path / "d" / "train.csv")
     expected = parse_idx(contents["train-images-idx3-ubyte.gz"], "images")
     assert pixels.numpy().tolist() == expected.tolist()
@@ -68,9 +66,7 @@ def test_a_failing_or_corrupt_mirror_falls_through_to_the_next(fake_mirror, tmp_
     (corrupt / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\0\0\x08\x01garbage"))
     said = []
     mirrors = [str(tmp_path / "missing"), str(corrupt), str(mirror)]
-    assert (
-        fetch("t10k-labels-idx1-ubyte.gz", mirrors, log=said.append) == contents["t10k-labels-idx1-ubyte.gz"]
-    )
+    assert fetch("t10k-labels-idx1-ubyte.gz", mirrors, log=said.append) == contents["t10k-labels-idx1-ubyte.gz"]
     assert "FileNotFoundError" in said[0] and "MD5 mismatch" in said[1]
 
 
@@ -168,7 +164,5 @@ def test_a_crash_while_writing_leaves_no_file(fake_mirror, tmp_path, monkeypatch
 
     monkeypatch.setattr(download, "write_csv", crash_midway)
     with pytest.raises(KeyboardInterrupt):
-        download_mnist(
-            tmp_path / "d" / "train.csv", tmp_path / "d" / "test.csv", [str(mirror)], log=lambda m: None
-        )
+        download_mnist(tmp_path / "d" / "train.csv", tmp_path / "d" / "test.csv", [str(mirror)], log=lambda m: None)
     assert list((tmp_path / "d").iterdir()) == []

@@ -37,8 +37,6 @@ def test_batch_size_1_matches_the_walkthrough_bit_for_bit(rung, tiny_csv, tmp_pa
     assert summary["updates"] == 200
     for prefix, network in (("discriminator.", D), ("generator.", G)):
         for name, expected in network.state_dict().items():
-            assert torch.equal(module[prefix + name], expected), (
-                f"{prefix}{name} differs from the walkthrough"
-            )
+            assert torch.equal(module[prefix + name], expected), f"{prefix}{name} differs from the walkthrough"
     # the recorded loss curves are the walkthrough's progress lists too
     assert len(D.progress) == 40 and len(G.progress) == 20

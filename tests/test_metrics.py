@@ -8,7 +8,6 @@ from gan.metrics import LN_10, JudgeMetrics, sample_images
 from gan.noise import Gaussian
 
 
-
 def untrained_metrics():
     torch.manual_seed(0)
     return JudgeMetrics(Judge(), torch.rand(50, 784))
@@ -44,8 +43,12 @@ def judge_path(mnist_dir):
     """The judge, trained once on real MNIST through the same code train.py and train_classifier.py use."""
     from gan.judge import ensure_judge
 
-    ensure_judge(mnist_dir / "mnist_train.csv", mnist_dir / "mnist_test.csv", mnist_dir / "judge.pt",
-                 mnist_dir / "cache")
+    ensure_judge(
+        mnist_dir / "mnist_train.csv",
+        mnist_dir / "mnist_test.csv",
+        mnist_dir / "judge.pt",
+        mnist_dir / "cache",
+    )
     return mnist_dir / "judge.pt"
 
 

@@ -17,10 +17,7 @@ pytestmark = pytest.mark.slow
 
 def test_the_downloaded_csv_holds_mnist(mnist_dir):
     train = MnistDataset(mnist_dir / "mnist_train.csv", cache_dir=mnist_dir / "cache")
-    assert (
-        len(train) == 60_000
-        and len(MnistDataset(mnist_dir / "mnist_test.csv", mnist_dir / "cache")) == 10_000
-    )
+    assert len(train) == 60_000 and len(MnistDataset(mnist_dir / "mnist_test.csv", mnist_dir / "cache")) == 10_000
     assert torch.bincount(train.labels.long()).tolist() == [
         5923,
         6742,
@@ -72,7 +69,9 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
     assert 1 <= summary["metrics"]["modes"] <= 10 and summary["metrics"]["judge_fd"] > 0
     evaluated = subprocess.run(
         [sys.executable, ROOT / "scripts" / "evaluate.py", run_dir, "--samples", "2000", "--json"],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert evaluated.returncode == 0, evaluated.stderr
     rows = list(json.loads(evaluated.stdout).values())

@@ -62,9 +62,7 @@ def test_same_config_and_seed_give_identical_weights(tiny_csv, tmp_path):
 
 
 @pytest.mark.parametrize(("signum", "after_chunks"), [(signal.SIGINT, 3), (signal.SIGTERM, 10)])
-def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(
-    tiny_csv, tmp_path, monkeypatch, signum, after_chunks
-):
+def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(tiny_csv, tmp_path, monkeypatch, signum, after_chunks):
     cfg = config(tiny_csv, tmp_path)
     train(cfg, tmp_path / "whole")
 
@@ -79,19 +77,13 @@ def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(
     monkeypatch.undo()
     interrupted = torch.load(tmp_path / "split" / "checkpoints" / "last.ckpt", weights_only=False)
     chunk_sizes = ([32] * 6 + [8]) * 2  # 200 rows per epoch in chunks of 32
-    assert interrupted["gan"]["updates"] == sum(
-        chunk_sizes[:after_chunks]
-    )  # stopped after the signalled chunk
+    assert interrupted["gan"]["updates"] == sum(chunk_sizes[:after_chunks])  # stopped after the signalled chunk
 
     summary = train(cfg, tmp_path / "split", ckpt_path=tmp_path / "split" / "checkpoints" / "last.ckpt")
     assert summary["updates"] == 2 * 200
     assert_same(final_weights(tmp_path / "whole"), final_weights(tmp_path / "split"))
-    whole = torch.load(tmp_path / "whole" / "checkpoints" / "last.ckpt", weights_only=False)["gan"][
-        "progress"
-    ]
-    split = torch.load(tmp_path / "split" / "checkpoints" / "last.ckpt", weights_only=False)["gan"][
-        "progress"
-    ]
+    whole = torch.load(tmp_path / "whole" / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["progress"]
+    split = torch.load(tmp_path / "split" / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["progress"]
     assert whole == split  # the loss curves continue where they stopped
 
 
@@ -165,13 +157,9 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
         "trainer.enable_progress_bar=false",
         "metrics.enabled=false",
     ]
-    process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while (
-        not list(tmp_path.glob("lightning_logs/*/*/checkpoints/epoch=0.ckpt")) and time.monotonic() < deadline
-    ):
+    while not list(tmp_path.glob("lightning_logs/*/*/checkpoints/epoch=0.ckpt")) and time.monotonic() < deadline:
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
@@ -194,7 +182,4 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"run folder: {run_dir}" in resumed.stdout
-    assert (
-        torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["updates"]
-        == epochs * 200
-    )
+    assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["updates"] == epochs * 200

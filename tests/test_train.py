@@ -42,9 +42,7 @@ def test_training_changes_both_networks_and_records_every_10_steps(tiny_csv, tmp
 
 def test_larger_batches_train_too(tiny_csv, tmp_path):
     summary = train(
-        quick(
-            tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16", "trainer.max_epochs=2"
-        ),
+        quick(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16", "trainer.max_epochs=2"),
         tmp_path / "run",
     )
     assert summary["updates"] == 2 * 13 and summary["epochs"] == 2  # ceil(200 / 16) updates per epoch

@@ -1,0 +1,84 @@
+"""Exploring a trained generator by integer seeds: samples, interpolation, seed arithmetic.
+
+An integer seed names one noise vector: ``noise(latent_dim, generator=torch.Generator().manual_seed(seed))``,
+drawn on the CPU, so a picture can be reproduced and shared as its seeds.
+"""
+
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+from gan.judge import load_judge
+from gan.module import GAN
+from gan.noise import Gaussian
+
+
+def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
+    """[len(seeds), latent_dim]: the noise vector each integer seed names."""
+    return torch.stack([noise(latent_dim, generator=torch.Generator().manual_seed(s)) for s in seeds])
+
+
+@torch.no_grad()
+def render(generator, seeds: torch.Tensor) -> torch.Tensor:
+    """images [N, 784], one forward pass per seed: a seed's image then never depends on which batch it is in
+    (a matrix product can round differently for another batch size), so it is the same in every command."""
+    return torch.cat([generator(z.unsqueeze(0)) for z in seeds])
+
+
+def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical: bool = False) -> torch.Tensor:
+    """[steps, latent_dim] from z_a to z_b, both ends included (the walkthrough's 12 steps).
+
+    Linear by default. Spherical (slerp) keeps the norm of Gaussian noise, whose mass lies near a sphere;
+    a straight line cuts through its low-probability middle.
+    """
+    if steps < 2:
+        raise ValueError(f"steps must be >= 2 (both ends), got {steps}")
+    t = torch.linspace(0, 1, steps, dtype=z_a.dtype).unsqueeze(1)
+    if not spherical:
+        return (1 - t) * z_a + t * z_b
+    cos = torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm())
+    omega = torch.arccos(cos.clamp(-1, 1))
+    if omega.abs() < 1e-6:  # (anti)parallel: slerp degenerates to a line
+        return (1 - t) * z_a + t * z_b
+    path = (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
+    path[0], path[-1] = z_a, z_b  # exactly the ends, free of rounding
+    return path
+
+
+def arithmetic(z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
+    """The walkthrough's panel: seeds A, B, A+B and A-B, with their labels."""
+    return torch.stack([z_a, z_b, z_a + z_b, z_a - z_b]), ["A", "B", "A+B", "A-B"]
+
+
+def load_run(run) -> tuple[GAN, "OmegaConf", Path]:
+    """The trained GAN of a run folder (its last.ckpt) or of one of its checkpoints, on the CPU."""
+    from gan.train import build_module, find_checkpoint  # imported here: gan.train imports the training stack
+
+    checkpoint, run_dir = find_checkpoint(run)
+    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    module = build_module(cfg)
+    module.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"])
+    return module.eval(), cfg, checkpoint
+
+
+def judge_titles(judge, images: torch.Tensor, labels: list[str] | None = None) -> list[str]:
+    """Each image's label (if any) with the judge's digit and confidence, e.g. ``A+B: 3 (97%)``."""
+    with torch.no_grad():
+        probabilities = judge(images).softmax(1)
+    confidence, digit = probabilities.max(1)
+    labels = labels or [""] * len(images)
+    return [
+        f"{label}{': ' if label else ''}{d} ({c:.0%})"
+        for label, d, c in zip(labels, digit.tolist(), confidence.tolist(), strict=True)
+    ]
+
+
+def find_judge(cfg):
+    """The run's judge if one has been trained (``metrics.judge``), else None."""
+    path = Path(OmegaConf.select(cfg, "metrics.judge", default="data/judge.pt"))
+    return load_judge(path)[0] if path.is_file() else None
+
+
+def is_gaussian(noise) -> bool:
+    return isinstance(noise, Gaussian)

@@ -1,0 +1,118 @@
+"""Compare the runs of a sweep: a Markdown table and a PNG of their loss curves and metrics."""
+
+import csv
+import json
+from pathlib import Path
+
+import yaml
+from matplotlib.figure import Figure
+
+from gan.files import atomic_path
+
+METRICS = ("modes", "kl", "judge_fd", "judge_is")
+IGNORED_KEYS = {"sweep", "+sweep", "trainer.enable_progress_bar"}  # say nothing about the result
+
+
+def read_run(run_dir: Path) -> dict:
+    """One run's overrides, summary (None while running or after a failure) and recorded losses."""
+    overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
+    pairs = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
+    progress = {"D": [], "G": []}
+    if (run_dir / "progress.csv").is_file():
+        with open(run_dir / "progress.csv") as f:
+            for row in csv.DictReader(f):
+                progress[row["network"]].append((int(row["update"]), float(row["loss"])))
+    has_checkpoint = (run_dir / "checkpoints" / "last.ckpt").is_file()
+    status = "done" if summary else ("stopped or running (has a checkpoint)" if has_checkpoint else "failed or running")
+    return {"dir": run_dir, "overrides": pairs, "summary": summary, "progress": progress, "status": status}
+
+
+def read_sweep(sweep_dir) -> list[dict]:
+    """Every run folder (one holding .hydra/overrides.yaml) under ``sweep_dir``, in name order."""
+    return [read_run(p.parent.parent) for p in sorted(Path(sweep_dir).glob("*/.hydra/overrides.yaml"))]
+
+
+def varying_keys(runs: list[dict]) -> list[str]:
+    keys = sorted({k for run in runs for k in run["overrides"]} - IGNORED_KEYS)
+    return [k for k in keys if len({run["overrides"].get(k) for run in runs}) > 1] or keys
+
+
+def _number(value, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> str:
+    keys = varying_keys(runs)
+    header = [
+        *keys,
+        "status",
+        "final D loss",
+        "final G loss",
+        "modes",
+        "KL",
+        "judge-FD",
+        "judge-IS",
+        "samples",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for run in runs:
+        summary = run["summary"] or {}
+        metrics = summary.get("metrics") or {}
+        samples = run["dir"] / "samples.png"
+        link = "-"
+        if samples.is_file():
+            target = samples.relative_to(link_samples_from) if link_samples_from else samples
+            link = f"[png]({target.as_posix().replace(' ', '%20')})"
+        cells = [
+            *(run["overrides"].get(k, "") for k in keys),
+            run["status"],
+            _number(summary.get("final_d_loss"), 4),
+            _number(summary.get("final_g_loss"), 4),
+            f"{metrics['modes']}/10" if "modes" in metrics else "-",
+            _number(metrics.get("kl"), 3),
+            _number(metrics.get("judge_fd"), 2),
+            _number(metrics.get("judge_is"), 2),
+            link,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _label(run: dict, keys: list[str]) -> str:
+    return ",".join(f"{k}={run['overrides'].get(k, '')}" for k in keys)
+
+
+def _smooth(values: list[float], window: int = 25) -> list[float]:
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value - (values[i - window] if i >= window else 0.0)
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def plot(runs: list[dict], path) -> Path:
+    """Loss curves (moving average of the recorded losses) and per-epoch metrics, one line per run."""
+    keys = varying_keys(runs)
+    figure = Figure(figsize=(18, 9), layout="constrained")
+    axes = figure.subplots(2, 3)
+    panels = [(axes[0, 0], "D"), (axes[1, 0], "G")]
+    for run in runs:
+        label = _label(run, keys)
+        for ax, network in panels:
+            records = run["progress"][network]
+            if records:
+                ax.plot([s for s, _ in records], _smooth([v for _, v in records]), label=label, linewidth=1)
+        history = (run["summary"] or {}).get("metrics_per_epoch") or []
+        for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
+            if history:
+                ax.plot([h["epoch"] + 1 for h in history], [h[metric] for h in history], "o-", label=label)
+    for ax, network in panels:
+        ax.set(title=f"{network} loss (moving average of 25 records)", xlabel="update", ylim=(0, None))
+    for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
+        ax.set(title=metric, xlabel="epoch")
+    axes[0, 0].legend(fontsize="small")
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png")
+    return Path(path)

@@ -1,0 +1,34 @@
+"""Compare the runs of a sweep: one table row per run, and a PNG of their loss curves and metrics.
+
+    python scripts/train.py -m model=baseline,improved noise=rand,randn
+    python scripts/report.py lightning_logs/multirun/2026-11-27_19-11-57
+
+Writes report.md and report.png into the sweep folder and prints the table. Runs that failed or are still
+going show their status instead of numbers.
+"""
+
+import argparse
+from pathlib import Path
+
+from gan.files import atomic_path
+from gan.report import markdown_table, plot, read_sweep
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweep", type=Path, help="a sweep folder (lightning_logs/multirun/<time>)")
+    args = parser.parse_args()
+
+    runs = read_sweep(args.sweep)
+    if not runs:
+        raise SystemExit(f"{args.sweep}: no run folders (with .hydra/overrides.yaml) found")
+    table = markdown_table(runs, link_samples_from=args.sweep)
+    with atomic_path(args.sweep / "report.md") as tmp:
+        tmp.write_text(f"# {args.sweep}\n\n{table}\n\n![runs](report.png)\n")
+    plot(runs, args.sweep / "report.png")
+    print(table)
+    print(f"\nwrote {args.sweep / 'report.md'} and {args.sweep / 'report.png'}")
+
+
+if __name__ == "__main__":
+    main()
