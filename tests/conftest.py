@@ -3,10 +3,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
+
+from gan.config import compose
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
 SHARED_MNIST = ROOT.parent / "shared" / "mnist"
 
 
@@ -15,8 +15,7 @@ def compose_config(*overrides: str):
 
     Judge metrics are off unless asked for: unit tests train on tiny synthetic data with no judge.
     """
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        return compose("train", overrides=["metrics.enabled=false", *overrides])
+    return compose("metrics.enabled=false", *overrides)
 
 
 def write_csv(path: Path, labels, pixels, header: bool = False) -> Path:

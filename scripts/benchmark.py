@@ -1,0 +1,143 @@
+"""Speed, side by side in one process: the walkthrough's own loop against this project.
+
+    python scripts/benchmark.py                              # both models, 10,000 images, 1 thread, 3 repeats
+    python scripts/benchmark.py --model improved-randn --samples 5000 --threads 2 --repeats 5
+
+Rows (images/s, median of the repeats; repeats alternate between the rows):
+  (a) the walkthrough's loop, transcribed literally (gan/walkthrough.py): pandas iloc dataset, batch 1
+  (b) this project's faithful mode: batch 1 through Trainer.fit, progress bar and TensorBoard logging on
+  (c) a plain PyTorch loop of the same three-step update at batch 256 over in-memory tensors
+  (d) this project at batch 256 through Trainer.fit
+  (e) loading the 60,000 training images: the first CSV parse against the cached tensors
+"time ratio" is time per image against the reference row ((b)/(a), (d)/(c), cached/parse): below 1 is faster.
+Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from gan import walkthrough
+from gan.config import compose
+from gan.data import MnistDataModule, MnistDataset, load_csv, read_csv
+from gan.train import build_module, train
+
+MODELS = {  # name -> (project overrides, walkthrough arguments)
+    "baseline": (["model=baseline"], dict(improved=False, seed_size=1, generate_random=torch.rand)),
+    "improved-randn": (
+        ["model=improved", "noise=randn"],
+        dict(improved=True, seed_size=100, generate_random=torch.randn),
+    ),
+}
+
+
+def time_walkthrough(csv: Path, args: dict) -> float:
+    dataset = walkthrough.MnistDataset(csv)  # its pandas read is set-up, not the loop being timed
+    torch.manual_seed(0)
+    started = time.perf_counter()
+    walkthrough.run(dataset, **args)
+    return time.perf_counter() - started
+
+
+def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path) -> float:
+    cfg = compose(
+        *overrides,
+        f"data.train_csv={csv}",
+        f"data.data_dir={workdir}",
+        f"data.batch_size={batch_size}",
+        "metrics.enabled=false",
+        "trainer.enable_model_summary=false",
+        f"threads={torch.get_num_threads()}",
+    )
+    run_dir = Path(tempfile.mkdtemp(dir=workdir))
+    return train(cfg, run_dir)["fit_seconds"]
+
+
+def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: int) -> float:
+    """The three-step update written as a plain loop: the floor the project's batched mode is held to."""
+    module = build_module(compose(*overrides, "metrics.enabled=false"))
+    D, G, loss, noise = module.discriminator, module.generator, module.loss, module.noise
+    opt_d, opt_g = module.optimizer(D.parameters()), module.optimizer(G.parameters())
+
+    def step(optimizer, value):
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+
+    started = time.perf_counter()
+    for real in images.split(batch_size):
+        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+        step(opt_d, loss(D(real), ones))
+        with torch.no_grad():
+            fake = G(noise(len(real), G.latent_dim))
+        step(opt_d, loss(D(fake), zeros))
+        D.requires_grad_(False)
+        step(opt_g, loss(D(G(noise(len(real), G.latent_dim))), ones))
+        D.requires_grad_(True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=[*MODELS, "both"], default="both")
+    parser.add_argument("--samples", type=int, default=10_000, help="training images per timed run")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 for comparability)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    source = args.data_dir / "mnist_train.csv"
+    MnistDataModule(data_dir=args.data_dir).prepare_data()
+    workdir = Path(tempfile.mkdtemp(prefix="gan-benchmark-"))
+    csv = workdir / "train_subset.csv"
+    with open(source) as f, open(csv, "w") as out:
+        out.writelines(line for _, line in zip(range(args.samples), f, strict=False))
+    images = MnistDataset(csv, workdir / "cache").images
+
+    print(f"{args.samples:,} images, {args.threads} thread(s), median of {args.repeats} alternating repeats\n")
+    print("| model | row | images/s | time ratio |")
+    print("| --- | --- | --- | --- |")
+    for name in MODELS if args.model == "both" else [args.model]:
+        overrides, reference = MODELS[name]
+        rows = {
+            "(a) walkthrough loop, batch 1": lambda r=reference: time_walkthrough(csv, r),
+            "(b) project faithful, batch 1": lambda o=overrides: time_project(csv, o, 1, workdir),
+            "(c) plain loop, batch 256": lambda o=overrides: time_plain_batched(images, o, 256),
+            "(d) project, batch 256": lambda o=overrides: time_project(csv, o, 256, workdir),
+        }
+        seconds = {row: [] for row in rows}
+        for _ in range(args.repeats):
+            for row, measure in rows.items():
+                seconds[row].append(measure())
+        median = {row: statistics.median(values) for row, values in seconds.items()}
+        names = list(rows)
+        for index, row in enumerate(names):
+            reference_row = names[index - index % 2]
+            ratio = "reference" if row == reference_row else f"{median[row] / median[reference_row]:.2f}x"
+            print(f"| {name} | {row} | {args.samples / median[row]:,.0f} | {ratio} |")
+
+    parse, cached = [], []
+    cache = workdir / "load-cache"
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        read_csv(source)
+        parse.append(time.perf_counter() - started)
+        load_csv(source, cache)  # writes the cache
+        started = time.perf_counter()
+        load_csv(source, cache)
+        cached.append(time.perf_counter() - started)
+    parse_s, cached_s = statistics.median(parse), statistics.median(cached)
+    print(f"| data | (e) first CSV parse, 60,000 images | {60_000 / parse_s:,.0f} ({parse_s:.2f} s) | reference |")
+    print(
+        f"| data | (e) cached load, 60,000 images | {60_000 / cached_s:,.0f} ({cached_s:.3f} s) | "
+        f"{cached_s / parse_s:.3f}x |"
+    )
+
+
+if __name__ == "__main__":
+    main()
