@@ -82,6 +82,15 @@ def judge_metrics(cfg: DictConfig) -> JudgeMetrics:
     return JudgeMetrics(judge, MnistDataset(cfg.data.test_csv, cache).images)
 
 
+def loss_balance(progress: dict, equilibrium: float) -> float | None:
+    """How far each network's loss sits from the balance point over its last quarter of records, summed:
+    0 when D and G end at equilibrium. The search objective when no judge metrics are computed."""
+    tails = [records[-max(1, len(records) // 4) :] for records in progress.values() if records]
+    if not tails:
+        return None
+    return sum(abs(sum(v for _, v in tail) / len(tail) - equilibrium) for tail in tails)
+
+
 def _write_progress(progress: dict, path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
@@ -133,6 +142,8 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
     save_loss_progress(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
     _write_progress(module.progress, run_dir / "progress.csv")
     last = {network: records[-1][1] if records else None for network, records in module.progress.items()}
+    final_metrics = epoch_metrics.history[-1] if epoch_metrics and epoch_metrics.history else None
+    balance = loss_balance(module.progress, module.loss.equilibrium)
     summary = {
         "run_dir": str(run_dir),
         "epochs": trainer.current_epoch,
@@ -140,8 +151,11 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         "fit_seconds": round(seconds, 3),
         "final_d_loss": last["D"],
         "final_g_loss": last["G"],
-        "metrics": epoch_metrics.history[-1] if epoch_metrics and epoch_metrics.history else None,
+        "loss_balance": balance,
+        "metrics": final_metrics,
         "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
+        # what a hyperparameter search minimises: judge-FD when measured, else the loss balance
+        "objective": final_metrics["judge_fd"] if final_metrics else balance,
     }
     with atomic_path(run_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")

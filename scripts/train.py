@@ -37,7 +37,7 @@ def resumed_config(cfg, run_dir):
 
 
 @hydra.main(config_path="../conf", config_name="train", version_base="1.3")
-def main(cfg) -> None:
+def main(cfg) -> float | None:
     folder, checkpoint = HydraConfig.get().runtime.output_dir, None
     if cfg.resume:
         checkpoint, folder = find_checkpoint(cfg.resume)
@@ -54,6 +54,8 @@ def main(cfg) -> None:
         f"D {summary['final_d_loss']}, G {summary['final_g_loss']}"
     )
     print(f"run folder: {summary['run_dir']}")
+    # the value Hydra's Optuna sweeper minimises; a run too short to record a loss counts as the worst
+    return float("inf") if summary["objective"] is None else summary["objective"]
 
 
 if __name__ == "__main__":
