@@ -157,8 +157,12 @@ class UpdateChunks:
     batch size 1 each update holds one unbatched image [784], exactly what the walkthrough feeds D.
     """
 
-    def __init__(self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int, position=None):
+    def __init__(
+        self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int, position=None, rank=0, ranks=1
+    ):
         self.images, self.labels = images, labels
+        # with several processes (DDP) each takes every ranks-th row of the epoch's order, all the same count
+        self.rank, self.ranks = rank, ranks
         self.batch_size = batch_size
         self.rows = max(batch_size, chunk_size // batch_size * batch_size)
         self.shuffle, self.seed = shuffle, seed
@@ -172,7 +176,7 @@ class UpdateChunks:
         return self._epochs - 1, 0
 
     def __len__(self) -> int:
-        return math.ceil(len(self.images) / self.rows)
+        return math.ceil(len(self.images) // self.ranks / self.rows)
 
     def _order(self, epoch: int) -> torch.Tensor:
         # a generator of its own, seeded by (seed, epoch): the global RNG that draws the noise is untouched
@@ -181,14 +185,15 @@ class UpdateChunks:
 
     def __iter__(self):
         epoch, done = self.position()
-        count = len(self.images)
-        order = self._order(epoch).to(self.images.device) if self.shuffle else None
+        order = self._order(epoch) if self.shuffle else None
+        if self.ranks > 1:
+            order = torch.arange(len(self.images)) if order is None else order
+            order = order[: len(order) // self.ranks * self.ranks][self.rank :: self.ranks]
+        count = len(self.images) if order is None else len(order)
+        order = None if order is None else order.to(self.images.device)
         for start in range(done * self.rows, count, self.rows):
-            if order is None:
-                images, labels = (
-                    self.images[start : start + self.rows],
-                    self.labels[start : start + self.rows],
-                )
+            if order is None:  # file order in one process: slices, no copies
+                images, labels = self.images[start : start + self.rows], self.labels[start : start + self.rows]
             else:
                 rows = order[start : start + self.rows]
                 images, labels = self.images[rows], self.labels[rows]
@@ -245,7 +250,10 @@ class MnistDataModule(L.LightningDataModule):
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         images = self.train_set.images.to(device)
         labels = self.train_set.labels.long().to(device)
-        return UpdateChunks(images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed, self._position)
+        ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
+        return UpdateChunks(
+            images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed, self._position, rank, ranks
+        )
 
     def _position(self) -> tuple[int, int]:
         # after a restart Lightning has reset `ready` to the chunks completed before the checkpoint

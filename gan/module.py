@@ -45,6 +45,8 @@ class GAN(L.LightningModule):
         self.register_buffer("fixed_noise", fixed)
         self.updates = 0  # three-step updates done, over all epochs
         self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
+        self._backward = torch.Tensor.backward
+        self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
 
     def configure_optimizers(self):
@@ -87,10 +89,9 @@ class GAN(L.LightningModule):
         self.discriminator.requires_grad_(True)
         return d_real, d_fake, g
 
-    @staticmethod
-    def _step(optimizer, loss):
+    def _step(self, optimizer, loss):
         optimizer.zero_grad()
-        loss.backward()
+        self._backward(loss)
         optimizer.step()
         return loss.detach()
 
@@ -130,6 +131,14 @@ class GAN(L.LightningModule):
             picture = tile(self.sample(self.fixed_noise).cpu(), *self.sample_grid)
             self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="HW")
 
+    def on_train_end(self) -> None:
+        if self.trainer.world_size > 1:
+            weights = torch.cat([p.detach().flatten() for p in self.parameters()])
+            every_rank = self.all_gather(weights)  # [world_size, parameters]
+            self.ranks_agree = bool((every_rank == every_rank[0]).all())
+            if not self.ranks_agree:
+                raise RuntimeError("D and G differ between ranks after training: gradients were not synchronised")
+
     def on_save_checkpoint(self, checkpoint) -> None:
         # the noise comes from torch's global RNG: its state makes a resumed run draw the same seeds
         rng = {"cpu": torch.get_rng_state()}
@@ -143,6 +152,12 @@ class GAN(L.LightningModule):
         self._rng_to_restore = checkpoint["gan"]["rng"]
 
     def on_train_start(self) -> None:
+        if self.trainer.world_size > 1:
+            # DDP averages the gradients inside manual_backward; on one device a plain backward skips
+            # Lightning's per-call hooks, which cost more than the arithmetic at batch size 1
+            self._backward = self.manual_backward
+            if self._rng_to_restore is None:  # each rank draws its own noise, from a seed of its own
+                torch.manual_seed(torch.initial_seed() + self.global_rank)
         rng = self._rng_to_restore
         if rng is not None:  # applied here, after everything that restoring or setup may draw
             torch.set_rng_state(rng["cpu"])

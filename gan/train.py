@@ -137,10 +137,6 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     seconds = time.perf_counter() - started
 
-    rows, cols = module.sample_grid
-    save_sample_grid(module.sample(module.fixed_noise).cpu(), rows, cols, run_dir / "samples.png")
-    save_loss_progress(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
-    _write_progress(module.progress, run_dir / "progress.csv")
     last = {network: records[-1][1] if records else None for network, records in module.progress.items()}
     final_metrics = epoch_metrics.history[-1] if epoch_metrics and epoch_metrics.history else None
     balance = loss_balance(module.progress, module.loss.equilibrium)
@@ -156,7 +152,14 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
         # what a hyperparameter search minimises: judge-FD when measured, else the loss balance
         "objective": final_metrics["judge_fd"] if final_metrics else balance,
+        "processes": trainer.world_size,
+        "ranks_agree": module.ranks_agree,  # checked after multi-process training; null in one process
     }
-    with atomic_path(run_dir / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    if trainer.is_global_zero:  # one process writes the run's files
+        rows, cols = module.sample_grid
+        save_sample_grid(module.sample(module.fixed_noise).cpu(), rows, cols, run_dir / "samples.png")
+        save_loss_progress(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
+        _write_progress(module.progress, run_dir / "progress.csv")
+        with atomic_path(run_dir / "summary.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
