@@ -213,7 +213,7 @@ class MnistDataModule(L.LightningDataModule):
         test_csv="data/mnist_test.csv",
         mirrors=DEFAULT_MIRRORS,
         batch_size: int = 1,
-        chunk_size: int = 256,
+        chunk_size: int = 2048,
         shuffle: bool = False,
         seed: int = 0,
     ):

@@ -46,6 +46,7 @@ class GAN(L.LightningModule):
         self.updates = 0  # three-step updates done, over all epochs
         self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
         self._backward = torch.Tensor.backward
+        self._d_parameters = list(discriminator.parameters())  # toggled around G's step; listed once, not per step
         self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
 
@@ -84,9 +85,11 @@ class GAN(L.LightningModule):
         self._stage = 2
         fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
         # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
-        self.discriminator.requires_grad_(False)
+        for parameter in self._d_parameters:
+            parameter.requires_grad_(False)
         g = self._step(opt_g, self.loss(self.discriminator(fake), ones))
-        self.discriminator.requires_grad_(True)
+        for parameter in self._d_parameters:
+            parameter.requires_grad_(True)
         return d_real, d_fake, g
 
     def _step(self, optimizer, loss):
