@@ -21,10 +21,22 @@ BATCH = 1000
 
 
 @torch.no_grad()
-def sample_images(generator, noise, count: int, seed: int, device=None) -> torch.Tensor:
-    """``count`` images [count, 784] from seeds drawn on the CPU with their own RNG: the same on any device."""
+def sample_images(generator, noise, count: int, seed: int, device=None):
+    """``count`` images [count, 784] from seeds drawn on the CPU with their own RNG: the same on any device.
+
+    Returns (images, requested digits): a conditional generator is asked for each digit in turn (1,000 of each
+    in 10,000); the digits are None for an unconditional one.
+    """
     seeds = noise(count, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([generator(batch.to(device)) for batch in seeds.split(BATCH)])
+    classes = getattr(generator, "classes", None)
+    if classes is None:
+        return torch.cat([generator(batch.to(device)) for batch in seeds.split(BATCH)]), None
+    digits = torch.arange(count) % classes
+    one_hot = torch.nn.functional.one_hot(digits, classes).to(seeds.dtype)
+    images = [
+        generator(z.to(device), y.to(device)) for z, y in zip(seeds.split(BATCH), one_hot.split(BATCH), strict=True)
+    ]
+    return torch.cat(images), digits.to(device)
 
 
 class JudgeMetrics:
@@ -43,7 +55,8 @@ class JudgeMetrics:
         return self
 
     @torch.no_grad()
-    def __call__(self, images: torch.Tensor) -> dict[str, float]:
+    def __call__(self, images: torch.Tensor, digits: torch.Tensor | None = None) -> dict[str, float]:
+        """The metrics of ``images``; with the ``digits`` they were asked to show, also the conditional accuracy."""
         logits = torch.cat([self.judge(batch) for batch in images.split(BATCH)])
         share = torch.bincount(logits.argmax(1), minlength=10).double() / len(images)
         seen = share[share > 0]
@@ -58,12 +71,15 @@ class JudgeMetrics:
             for batch in images.split(BATCH):
                 inception.update(batch)
             judge_is = inception.compute()[0].item()
-        return {
+        values = {
             "modes": int((share >= MODE_SHARE).sum()),
             "kl": float((seen * (seen * 10).log()).sum()),
             "judge_fd": self.fd.compute().item(),
             "judge_is": judge_is,
         }
+        if digits is not None:  # how often the judge reads the digit that was asked for
+            values["conditional_accuracy"] = (logits.argmax(1) == digits).double().mean().item()
+        return values
 
 
 class EpochMetrics(L.Callback):
@@ -77,8 +93,9 @@ class EpochMetrics(L.Callback):
         self.metrics.to(pl_module.device)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        images = sample_images(pl_module.generator, pl_module.noise, self.samples, self.seed, pl_module.device)
-        values = self.metrics(images)
+        values = self.metrics(
+            *sample_images(pl_module.generator, pl_module.noise, self.samples, self.seed, pl_module.device)
+        )
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, **values})
         if pl_module.logger is not None:
             pl_module.logger.log_metrics({f"metrics/{k}": v for k, v in values.items()}, step=pl_module.updates)
@@ -95,7 +112,13 @@ class EpochMetrics(L.Callback):
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
     """A Markdown table: one row per image set."""
-    lines = ["| images | modes covered | KL | judge-FD | judge-IS |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| images | modes covered | KL | judge-FD | judge-IS | conditional accuracy |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, m in rows.items():
-        lines.append(f"| {name} | {m['modes']}/10 | {m['kl']:.3f} | {m['judge_fd']:.2f} | {m['judge_is']:.2f} |")
+        accuracy = f"{m['conditional_accuracy']:.1%}" if "conditional_accuracy" in m else "-"
+        lines.append(
+            f"| {name} | {m['modes']}/10 | {m['kl']:.3f} | {m['judge_fd']:.2f} | {m['judge_is']:.2f} | {accuracy} |"
+        )
     return "\n".join(lines)

@@ -37,12 +37,15 @@ class GAN(L.LightningModule):
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
         self.latent_dim = generator.latent_dim
+        self.classes = getattr(generator, "classes", None)  # a conditional GAN's number of digits, else None
         self.log_every = log_every
         self.sample_grid = tuple(sample_grid)
         # a fixed noise batch from its own generator: epochs compare, and the global RNG is not touched
         rows, cols = self.sample_grid
         fixed = noise(rows * cols, self.latent_dim, generator=torch.Generator().manual_seed(sample_seed))
         self.register_buffer("fixed_noise", fixed)
+        # a conditional panel asks for the digits in turn: 0, 1, 2, ...
+        self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1))
         self.updates = 0  # three-step updates done, over all epochs
         self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
         self._backward = torch.Tensor.backward
@@ -54,16 +57,26 @@ class GAN(L.LightningModule):
         return self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())
 
     @torch.no_grad()
-    def sample(self, seeds: torch.Tensor) -> torch.Tensor:
-        return self.generator(seeds.to(self.device))
+    def sample(self, seeds: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``)."""
+        return self.generator(seeds.to(self.device), *self._condition(labels))
+
+    def _condition(self, labels):
+        """The extra inputs of a conditional network: () for the walkthrough's, (one-hot digits,) otherwise."""
+        if self.classes is None:
+            return ()
+        return (torch.nn.functional.one_hot(labels.to(self.device), self.classes).to(self.fixed_noise.dtype),)
+
+    def _random_digits(self, batch_shape):
+        return () if self.classes is None else self._condition(torch.randint(0, self.classes, batch_shape))
 
     def training_step(self, chunk, chunk_index):
         # The raw torch optimizers: Lightning's per-step hooks cost more than the arithmetic at batch size 1.
         opt_d, opt_g = (optimizer.optimizer for optimizer in self.optimizers())
         losses = []
-        for index, (images, _labels) in enumerate(chunk):
+        for index, (images, labels) in enumerate(chunk):
             try:
-                losses.extend(self._update(images, opt_d, opt_g))
+                losses.extend(self._update(images, labels, opt_d, opt_g))
             except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
                 if "between 0 and 1" not in str(error):
                     raise
@@ -73,21 +86,24 @@ class GAN(L.LightningModule):
         # losses stay on the device during the chunk; this is its only host sync
         self._record(torch.stack(losses).view(-1, 3).cpu())
 
-    def _update(self, real, opt_d, opt_g):
+    def _update(self, real, labels, opt_d, opt_g):
         batch_shape = real.shape[:-1]  # () at batch size 1, as in the walkthrough
         ones, zeros = real.new_ones(*batch_shape, 1), real.new_zeros(*batch_shape, 1)
+        # a conditional GAN pairs real images with their digits, fakes with digits drawn at random
         self._stage = 0
-        d_real = self._step(opt_d, self.loss(self.discriminator(real), ones))
+        d_real = self._step(opt_d, self.loss(self.discriminator(real, *self._condition(labels)), ones))
         self._stage = 1
+        digits = self._random_digits(batch_shape)
         with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
-            fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
-        d_fake = self._step(opt_d, self.loss(self.discriminator(fake), zeros))
+            fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
+        d_fake = self._step(opt_d, self.loss(self.discriminator(fake, *digits), zeros))
         self._stage = 2
-        fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device))
+        digits = self._random_digits(batch_shape)
+        fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
         # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
         for parameter in self._d_parameters:
             parameter.requires_grad_(False)
-        g = self._step(opt_g, self.loss(self.discriminator(fake), ones))
+        g = self._step(opt_g, self.loss(self.discriminator(fake, *digits), ones))
         for parameter in self._d_parameters:
             parameter.requires_grad_(True)
         return d_real, d_fake, g
@@ -131,7 +147,7 @@ class GAN(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         if isinstance(self.logger, TensorBoardLogger):
-            picture = tile(self.sample(self.fixed_noise).cpu(), *self.sample_grid)
+            picture = tile(self.sample(self.fixed_noise, self.fixed_labels).cpu(), *self.sample_grid)
             self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="HW")
 
     def on_train_end(self) -> None:

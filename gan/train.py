@@ -157,7 +157,9 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
     }
     if trainer.is_global_zero:  # one process writes the run's files
         rows, cols = module.sample_grid
-        save_sample_grid(module.sample(module.fixed_noise).cpu(), rows, cols, run_dir / "samples.png")
+        images = module.sample(module.fixed_noise, module.fixed_labels).cpu()
+        titles = [f"digit {d}" for d in module.fixed_labels.tolist()] if module.classes else None
+        save_sample_grid(images, rows, cols, run_dir / "samples.png", titles=titles)
         save_loss_progress(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
         _write_progress(module.progress, run_dir / "progress.csv")
         with atomic_path(run_dir / "summary.json") as tmp:

@@ -35,7 +35,7 @@ def main() -> None:
     real = MnistDataset(cfg.data.train_csv, f"{cfg.data.data_dir}/cache").images[: args.samples]
     rows = {
         f"generated ({args.samples:,}, {checkpoint.name})": metrics(
-            sample_images(module.generator, module.noise, args.samples, seed)
+            *sample_images(module.generator, module.noise, args.samples, seed)
         ),
         f"real MNIST ({len(real):,} training images)": metrics(real),
     }

@@ -7,6 +7,7 @@ Writes image_<index>.png (title "label = N", Blues) and untrained_generator.png 
 """
 
 import hydra
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
@@ -27,7 +28,7 @@ def main(cfg) -> None:
         print(f"wrote {dataset.plot_image(index, f'{out}/image_{index}.png')}  (label = {int(dataset.labels[index])})")
     # the walkthrough's generator check: an untrained G turns one seed into a noisy, grey-ish image
     module = build_module(cfg)
-    image = module.sample(module.noise(1, module.latent_dim))
+    image = module.sample(module.noise(1, module.latent_dim), torch.zeros(1, dtype=torch.long))  # digit 0 if asked
     print(f"wrote {save_sample_grid(image, 1, 1, f'{out}/untrained_generator.png', titles=['untrained G'])}")
 
 

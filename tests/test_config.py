@@ -18,7 +18,7 @@ def test_every_option_composes_and_instantiates(group, option):
     cfg = compose_config(f"{group}={option}")
     if group == "model":
         module = build_module(cfg)
-        assert module.generator(torch.rand(2, module.latent_dim)).shape == (2, 784)
+        assert module.sample(torch.rand(2, module.latent_dim), torch.tensor([3, 7])).shape == (2, 784)
     elif group == "optimizer":
         assert isinstance(instantiate(cfg.optimizer)(torch.nn.Linear(2, 2).parameters()), torch.optim.Optimizer)
     elif group == "trainer":

@@ -1,0 +1,64 @@
+"""model=conditional and model=dcgan: shapes, the label in use, and a short real run (slow)."""
+
+import pytest
+import torch
+
+from gan.nets import ConditionalDiscriminator, ConditionalGenerator, ConvDiscriminator, ConvGenerator
+from gan.train import build_module, train
+from tests.conftest import compose_config
+
+
+@pytest.mark.parametrize("batch_shape", [(), (5,)], ids=["unbatched", "batch"])
+def test_shapes(batch_shape):
+    torch.manual_seed(0)
+    images, seeds, digits = torch.rand(*batch_shape, 784), torch.randn(*batch_shape, 100), torch.zeros(*batch_shape, 10)
+    digits[..., 3] = 1
+    assert ConditionalGenerator()(seeds, digits).shape == (*batch_shape, 784)
+    assert ConditionalDiscriminator()(images, digits).shape == (*batch_shape, 1)
+    generator, discriminator = ConvGenerator().eval(), ConvDiscriminator().eval()  # eval: BatchNorm on one image
+    assert generator(seeds).shape == (*batch_shape, 784) and discriminator(images).shape == (*batch_shape, 1)
+    out = generator(seeds)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_the_conditional_generator_uses_its_label():
+    module = build_module(compose_config("model=conditional"))
+    seeds = torch.randn(1, 100).repeat(10, 1)  # the same seed for every digit
+    images = module.sample(seeds, torch.arange(10))
+    assert all(not torch.equal(images[0], images[d]) for d in range(1, 10))
+
+
+@pytest.mark.parametrize(
+    "overrides", [["model=conditional"], ["model=dcgan"], ["model=dcgan", "loss=mse", "optimizer=sgd", "noise=rand"]]
+)
+def test_both_train_through_the_same_loop(tiny_csv, tmp_path, overrides):
+    cfg = compose_config(
+        *overrides,
+        f"data.train_csv={tiny_csv}",
+        f"data.data_dir={tmp_path}",
+        "data.batch_size=8",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+    )
+    before = {k: v.clone() for k, v in build_module(cfg).state_dict().items()}
+    summary = train(cfg, tmp_path / "run")
+    after = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    assert summary["updates"] == 25
+    changed = [k for k in before if k.endswith("weight") and not torch.equal(before[k], after[k])]
+    assert any(k.startswith("generator.") for k in changed) and any(k.startswith("discriminator.") for k in changed)
+
+
+@pytest.mark.slow
+def test_a_short_conditional_run_draws_the_asked_digit_well_above_chance(mnist_dir, tmp_path):
+    cfg = compose_config(
+        "model=conditional",
+        f"data.data_dir={mnist_dir}",
+        "data.batch_size=32",
+        "optimizer.lr=5e-4",
+        "trainer.enable_progress_bar=false",
+        "metrics.enabled=true",
+        "metrics.samples=2000",
+        f"metrics.judge={mnist_dir / 'judge.pt'}",
+    )
+    summary = train(cfg, tmp_path / "run")
+    assert summary["metrics"]["conditional_accuracy"] > 0.5  # chance is 0.1
