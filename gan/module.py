@@ -6,7 +6,7 @@ Each update is three optimizer steps, in the walkthrough's order:
   (3) G through D on a fresh z2, target 1:           minimise loss(D(G(z2)), 1)
 At batch size 1 the images are unbatched [784] vectors and each z is ``noise(latent_dim)``: the same
 tensors, the same random draws and the same order of operations as the walkthrough, so the weights come
-out bit for bit the same.
+out bit for bit the same. A conditional GAN (``model=conditional``) also feeds each network the digit.
 """
 
 import lightning as L
@@ -25,7 +25,7 @@ class GAN(L.LightningModule):
         discriminator: torch.nn.Module,
         loss: torch.nn.Module,
         optimizer,  # partial: parameters -> torch.optim.Optimizer, used for D and for G
-        noise,  # partial: (*shape, generator=None, device=None) -> seeds, e.g. torch.rand
+        noise,  # (*shape, generator=None, device=None) -> seeds: gan.noise.Uniform (torch.rand) or Gaussian
         log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
         sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel
         sample_seed: int = 0,
@@ -47,6 +47,7 @@ class GAN(L.LightningModule):
         # a conditional panel asks for the digits in turn: 0, 1, 2, ...
         self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1))
         self.updates = 0  # three-step updates done, over all epochs
+        self._stage = 0  # which of the three steps is running, for the message if one fails
         self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
         self._backward = torch.Tensor.backward
         self._d_parameters = list(discriminator.parameters())  # toggled around G's step; listed once, not per step

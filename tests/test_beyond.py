@@ -55,6 +55,7 @@ def test_a_short_conditional_run_draws_the_asked_digit_well_above_chance(mnist_d
         f"data.data_dir={mnist_dir}",
         "data.batch_size=32",
         "optimizer.lr=5e-4",
+        "trainer.max_epochs=4",  # 7,500 updates: measured 12% after 1 epoch, 67% after 3, 87.5% after 4
         "trainer.enable_progress_bar=false",
         "metrics.enabled=true",
         "metrics.samples=2000",

@@ -6,8 +6,9 @@ import torch
 from hydra.utils import instantiate
 
 from gan import losses, nets, noise
+from gan.config import CONF_DIR as CONF
 from gan.train import build_module
-from tests.conftest import CONF, ROOT, compose_config
+from tests.conftest import ROOT, compose_config
 
 GROUPS = ["data", "loss", "optimizer", "noise", "trainer", "model"]
 OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF / group).glob("*.yaml"))]
