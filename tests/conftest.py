@@ -18,6 +18,18 @@ def compose_config(*overrides: str):
     return compose("metrics.enabled=false", *overrides)
 
 
+def tiny_run_config(csv, data_dir, *overrides: str):
+    """A quiet config for a short run on a tiny CSV: chunks of 32 images, no progress bar or model summary."""
+    return compose_config(
+        f"data.train_csv={csv}",
+        f"data.data_dir={data_dir}",
+        "data.chunk_size=32",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        *overrides,
+    )
+
+
 def write_csv(path: Path, labels, pixels, header: bool = False) -> Path:
     with open(path, "w") as f:
         if header:

@@ -13,21 +13,12 @@ import torch
 
 from gan.checkpointing import TrainingInterrupted
 from gan.train import check_config, train
-from tests.conftest import ROOT, compose_config
+from tests.conftest import ROOT, compose_config, tiny_run_config
 
 
 def config(tiny_csv, tmp_path, *overrides):
-    return compose_config(
-        f"data.train_csv={tiny_csv}",
-        f"data.data_dir={tmp_path}",
-        "data.chunk_size=32",
-        "trainer.enable_progress_bar=false",
-        "trainer.enable_model_summary=false",
-        "model=improved",
-        "noise=randn",
-        "data.shuffle=true",
-        "trainer.max_epochs=2",
-        *overrides,
+    return tiny_run_config(
+        tiny_csv, tmp_path, "model=improved", "noise=randn", "data.shuffle=true", "trainer.max_epochs=2", *overrides
     )
 
 

@@ -7,18 +7,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan.train import train
-from tests.conftest import ROOT, compose_config
-
-
-def quick(tiny_csv, tmp_path, *overrides):
-    return compose_config(
-        f"data.train_csv={tiny_csv}",
-        f"data.data_dir={tmp_path}",
-        "data.chunk_size=32",
-        "trainer.enable_progress_bar=false",
-        "trainer.enable_model_summary=false",
-        *overrides,
-    )
+from tests.conftest import ROOT, tiny_run_config
 
 
 def weights(module):
@@ -28,7 +17,7 @@ def weights(module):
 def test_training_changes_both_networks_and_records_every_10_steps(tiny_csv, tmp_path):
     from gan.train import build_module
 
-    cfg = quick(tiny_csv, tmp_path)
+    cfg = tiny_run_config(tiny_csv, tmp_path)
     before = weights(build_module(cfg))
     summary = train(cfg, tmp_path / "run")
     after = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
@@ -42,7 +31,9 @@ def test_training_changes_both_networks_and_records_every_10_steps(tiny_csv, tmp
 
 def test_larger_batches_train_too(tiny_csv, tmp_path):
     summary = train(
-        quick(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16", "trainer.max_epochs=2"),
+        tiny_run_config(
+            tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16", "trainer.max_epochs=2"
+        ),
         tmp_path / "run",
     )
     assert summary["updates"] == 2 * 13 and summary["epochs"] == 2  # ceil(200 / 16) updates per epoch
@@ -55,7 +46,7 @@ def test_larger_batches_train_too(tiny_csv, tmp_path):
 
 def test_a_loss_that_blows_up_stops_training_naming_the_step(tiny_csv, tmp_path):
     with pytest.raises(FloatingPointError, match=r"non-finite .* in step '.+' of update \d+"):
-        train(quick(tiny_csv, tmp_path, "model=improved", "optimizer.lr=1e30"), tmp_path / "run")
+        train(tiny_run_config(tiny_csv, tmp_path, "model=improved", "optimizer.lr=1e30"), tmp_path / "run")
     assert not (tmp_path / "run" / "samples.png").exists()
 
 
