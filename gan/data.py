@@ -91,9 +91,9 @@ def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):  # located below
         raise _first_problem(path, header) from None
     labels, pixels = rows[:, :1], rows[:, 1:]
-    if rows.shape[1] != COLUMNS or labels.min(initial=0) < 0 or labels.max(initial=0) >= CLASSES:
-        raise _first_problem(path, header)
-    if pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255:
+    out_of_range = labels.min(initial=0) < 0 or labels.max(initial=0) >= CLASSES
+    out_of_range |= pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255
+    if rows.shape[1] != COLUMNS or out_of_range:
         raise _first_problem(path, header)
     if len(rows) == 0:
         raise CsvFormatError(path, None, "a header but no data rows")

@@ -11,7 +11,6 @@ from omegaconf import OmegaConf
 
 from gan.judge import load_judge
 from gan.module import GAN
-from gan.noise import Gaussian
 
 
 def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
@@ -89,7 +88,3 @@ def find_judge(cfg):
     """The run's judge if one has been trained (``metrics.judge``), else None."""
     path = Path(OmegaConf.select(cfg, "metrics.judge", default="data/judge.pt"))
     return load_judge(path)[0] if path.is_file() else None
-
-
-def is_gaussian(noise) -> bool:
-    return isinstance(noise, Gaussian)
