@@ -44,8 +44,8 @@ class GAN(L.LightningModule):
         rows, cols = self.sample_grid
         fixed = noise(rows * cols, self.latent_dim, generator=torch.Generator().manual_seed(sample_seed))
         self.register_buffer("fixed_noise", fixed)
-        # a conditional panel asks for the digits in turn: 0, 1, 2, ...
-        self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1))
+        # a conditional panel asks for the digits in turn: 0, 1, 2, ... (derived, so not saved in checkpoints)
+        self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1), persistent=False)
         self.updates = 0  # three-step updates done, over all epochs
         self._stage = 0  # which of the three steps is running, for the message if one fails
         self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
