@@ -10,7 +10,6 @@ import torch
 from omegaconf import OmegaConf
 
 from gan.judge import load_judge
-from gan.module import GAN
 
 
 def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
@@ -59,17 +58,6 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical
 def arithmetic(z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
     """The walkthrough's panel: seeds A, B, A+B and A-B, with their labels."""
     return torch.stack([z_a, z_b, z_a + z_b, z_a - z_b]), ["A", "B", "A+B", "A-B"]
-
-
-def load_run(run) -> tuple[GAN, "OmegaConf", Path]:
-    """The trained GAN of a run folder (its last.ckpt) or of one of its checkpoints, on the CPU."""
-    from gan.train import build_module, find_checkpoint  # imported here: gan.train imports the training stack
-
-    checkpoint, run_dir = find_checkpoint(run)
-    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
-    module = build_module(cfg)
-    module.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"])
-    return module.eval(), cfg, checkpoint
 
 
 def judge_titles(judge, images: torch.Tensor, labels: list[str] | None = None) -> list[str]:

@@ -91,6 +91,15 @@ def loss_balance(progress: dict, equilibrium: float) -> float | None:
     return sum(abs(sum(v for _, v in tail) / len(tail) - equilibrium) for tail in tails)
 
 
+def load_run(run) -> tuple[GAN, DictConfig, Path]:
+    """The trained GAN of a run folder (its last.ckpt) or of one of its checkpoints, on the CPU, with its config."""
+    checkpoint, run_dir = find_checkpoint(run)
+    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    module = build_module(cfg)
+    module.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"])
+    return module, cfg, checkpoint
+
+
 def _write_progress(progress: dict, path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)

@@ -9,12 +9,9 @@ The generator and its noise are rebuilt from the run's own .hydra/config.yaml.
 import argparse
 import json
 
-import torch
-from omegaconf import OmegaConf
-
 from gan.data import MnistDataset
 from gan.metrics import format_table, sample_images
-from gan.train import build_module, find_checkpoint, judge_metrics
+from gan.train import judge_metrics, load_run
 
 
 def main() -> None:
@@ -25,10 +22,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of a table")
     args = parser.parse_args()
 
-    checkpoint, run_dir = find_checkpoint(args.run)
-    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
-    module = build_module(cfg)
-    module.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"])
+    module, cfg, checkpoint = load_run(args.run)
+    run_dir = checkpoint.parent.parent
     metrics = judge_metrics(cfg)
     seed = cfg.seed if args.seed is None else args.seed
 

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import torch
 
-from gan.explore import arithmetic, find_judge, interpolate, judge_titles, load_run, noise_vectors, one_hot, render
+from gan.explore import arithmetic, find_judge, interpolate, judge_titles, noise_vectors, one_hot, render
 from gan.files import atomic_path
 from gan.plots import save_sample_grid
+from gan.train import load_run
 
 
 def main() -> None:
