@@ -216,16 +216,20 @@ class MnistDataModule(L.LightningDataModule):
         chunk_size: int = 2048,
         shuffle: bool = False,
         seed: int = 0,
+        pack: int = 1,
     ):
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"data.batch_size must be >= 1, got {batch_size}")
-        if chunk_size < 1:
-            raise ValueError(f"data.chunk_size must be >= 1, got {chunk_size}")
+        for key, value in (("batch_size", batch_size), ("chunk_size", chunk_size), ("pack", pack)):
+            if value < 1:
+                raise ValueError(f"data.{key} must be >= 1, got {value}")
         self.data_dir, self.train_csv, self.test_csv = Path(data_dir), Path(train_csv), Path(test_csv)
         self.mirrors = list(mirrors)
         self.batch_size, self.chunk_size, self.shuffle, self.seed = batch_size, chunk_size, shuffle, seed
+        self.pack = pack  # PacGAN: D judges `pack` images at once, so an update takes batch_size x pack of them
         self.train_set: MnistDataset | None = None
+
+    channels = 1  # of each image
+    metric_samples = 10_000  # generated images the judge measures per evaluation
 
     def _is_mnist_default(self, path: Path) -> bool:
         return path.parent.resolve() == self.data_dir.resolve() and path.name in (
@@ -234,11 +238,14 @@ class MnistDataModule(L.LightningDataModule):
         )
 
     def prepare_data(self) -> None:
+        self._ensure_csvs()
+        self.setup()  # parse and cache once, in one process, before any training starts
+
+    def _ensure_csvs(self) -> None:
         if not self.train_csv.exists():
             if not self._is_mnist_default(self.train_csv):  # a user's own CSV is never replaced by MNIST
                 raise FileNotFoundError(f"{self.train_csv}: no such CSV file (data.train_csv)")
             download_mnist(self.data_dir / "mnist_train.csv", self.data_dir / "mnist_test.csv", self.mirrors)
-        self.setup()  # parse and cache once, in one process, before any training starts
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
@@ -251,8 +258,9 @@ class MnistDataModule(L.LightningDataModule):
         images = self.train_set.images.to(device)
         labels = self.train_set.labels.long().to(device)
         ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
+        per_update = self.batch_size * self.pack
         return UpdateChunks(
-            images, labels, self.batch_size, self.chunk_size, self.shuffle, self.seed, self._position, rank, ranks
+            images, labels, per_update, self.chunk_size, self.shuffle, self.seed, self._position, rank, ranks
         )
 
     def _position(self) -> tuple[int, int]:

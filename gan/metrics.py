@@ -1,7 +1,10 @@
 """Mode collapse as numbers, through the judge (``gan/judge.py``).
 
 - modes covered: digit classes that receive at least 1% of the samples, by the judge's prediction (of 10);
-- KL: of the judge's predicted-class histogram against uniform (0 = all digits equally often, ln 10 = one);
+  on Stacked MNIST the digit triples that occur at least once (of 1,000), as the papers count them;
+- KL: of the judge's predicted-mode histogram against uniform (0 = all modes equally often, ln 10 = one digit;
+  ln 1000 = one triple on Stacked MNIST);
+- confident: the share of samples the judge reads with a max softmax above 0.9 (every channel, when stacked);
 - judge-FD: Frechet distance between the judge's penultimate features of the samples and of the MNIST
   test images (torchmetrics' FrechetInceptionDistance with the judge as its feature network);
 - judge-IS: torchmetrics' InceptionScore on the judge's logits (1 = one digit or unsure, 10 = at most).
@@ -15,14 +18,18 @@ import torch
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
+from gan.data import PIXELS
+from gan.stacked import stack_codes
+
 LN_10 = math.log(10)  # the KL of a single class against uniform
-MODE_SHARE = 0.01  # a class counts as covered when it gets at least 1% of the samples
+MODE_SHARE = 0.01  # on MNIST a digit counts as covered when it gets at least 1% of the samples
+CONFIDENT = 0.9  # a sample is legible when the judge's max softmax exceeds this
 BATCH = 1000
 
 
 @torch.no_grad()
 def sample_images(generator, noise, count: int, seed: int, device=None):
-    """``count`` images [count, 784] from seeds drawn on the CPU with their own RNG: the same on any device.
+    """``count`` images [count, channels * 784] from seeds drawn on the CPU with their own RNG: the same on any device.
 
     Returns (images, requested digits): a conditional generator is asked for each digit in turn (1,000 of each
     in 10,000); the digits are None for an unconditional one.
@@ -39,15 +46,46 @@ def sample_images(generator, noise, count: int, seed: int, device=None):
     return torch.cat(images), digits.to(device)
 
 
-class JudgeMetrics:
-    """Computes the four metrics of a set of images against a fixed real reference set."""
+class _Given(torch.nn.Identity):
+    """A torchmetrics feature network for features computed beforehand: passes them through."""
 
-    def __init__(self, judge, reference_images: torch.Tensor):
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = num_features  # read by FrechetInceptionDistance
+
+
+def mode_counts(modes: torch.Tensor, possible: int) -> dict[str, float]:
+    """Coverage of ``possible`` modes by samples whose modes are ``modes`` [N] (ints in 0 .. possible - 1).
+
+    - ``modes_covered``: distinct modes that occur at least once (the Stacked MNIST papers' count);
+    - ``kl``: KL(generated mode distribution || uniform over ``possible``), in nats: 0 when every mode is
+      equally frequent, ln(possible) for a single mode.
+    """
+    share = torch.bincount(modes, minlength=possible).double() / len(modes)
+    seen = share[share > 0]
+    return {"modes_covered": int(len(seen)), "kl": float((seen * (seen * possible).log()).sum())}
+
+
+class JudgeMetrics:
+    """Computes the metrics of a set of images against a fixed real reference set (the test digits).
+
+    For images of several channels (Stacked MNIST) the judge reads each channel as a digit, the mode of an
+    image is its tuple of digits (1,000 of them for 3 channels), and ``modes``/``kl`` count those tuples
+    exactly as the papers do: a mode is covered when it occurs at least once. On plain MNIST a digit counts
+    as covered when it gets at least 1% of the samples. judge-FD and judge-IS are over the single digits.
+    ``confident`` is the share of images the judge reads with a max softmax above 0.9 (every channel, when
+    stacked): the rest are not legibly any digit.
+    """
+
+    def __init__(self, judge, reference_images: torch.Tensor, channels: int = 1):
         self.judge = judge.eval()
-        self.fd = FrechetInceptionDistance(feature=judge.body, reset_real_features=False)
+        self.channels = channels
+        self.possible = 10**channels
+        # judge-FD and judge-IS take the judge's features and logits as they are: one judge pass per image set
+        self.fd = FrechetInceptionDistance(feature=_Given(judge.body.num_features), reset_real_features=False)
         with torch.no_grad():
             for batch in reference_images.split(BATCH):
-                self.fd.update(batch, real=True)
+                self.fd.update(judge.body(batch), real=True)
 
     def to(self, device):
         self.judge.to(device)
@@ -57,28 +95,38 @@ class JudgeMetrics:
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, digits: torch.Tensor | None = None) -> dict[str, float]:
         """The metrics of ``images``; with the ``digits`` they were asked to show, also the conditional accuracy."""
-        logits = torch.cat([self.judge(batch) for batch in images.split(BATCH)])
-        share = torch.bincount(logits.argmax(1), minlength=10).double() / len(images)
-        seen = share[share > 0]
+        single = images.reshape(-1, PIXELS)  # [N * channels, 784]: each channel one digit
+        features = torch.cat([self.judge.body(batch) for batch in single.split(BATCH)])
+        logits = self.judge.head(features)
+        probability, digit = logits.softmax(1).max(1)
+        confident = (probability > CONFIDENT).view(len(images), self.channels).all(1)
+        if self.channels == 1:
+            share = torch.bincount(digit, minlength=10).double() / len(images)
+            modes = int((share >= MODE_SHARE).sum())
+            kl = mode_counts(digit, 10)["kl"]
+        else:
+            modes, kl = mode_counts(stack_codes(digit.view(len(images), self.channels)), self.possible).values()
         self.fd.reset()  # the real features stay (reset_real_features=False)
-        for batch in images.split(BATCH):
+        for batch in features.split(BATCH):
             self.fd.update(batch, real=False)
         with torch.random.fork_rng(devices=[]):  # InceptionScore shuffles with the global RNG; keep it untouched
             torch.manual_seed(0)
             with warnings.catch_warnings():  # "saves all features": 10 floats an image, by design
                 warnings.simplefilter("ignore", UserWarning)
-                inception = InceptionScore(feature=self.judge, splits=10).to(images.device)
-            for batch in images.split(BATCH):
+                inception = InceptionScore(feature=_Given(10), splits=10).to(images.device)
+            for batch in logits.split(BATCH):
                 inception.update(batch)
             judge_is = inception.compute()[0].item()
         values = {
-            "modes": int((share >= MODE_SHARE).sum()),
-            "kl": float((seen * (seen * 10).log()).sum()),
+            "modes": modes,
+            "possible_modes": self.possible,
+            "kl": kl,
+            "confident": confident.double().mean().item(),
             "judge_fd": self.fd.compute().item(),
             "judge_is": judge_is,
         }
         if digits is not None:  # how often the judge reads the digit that was asked for
-            values["conditional_accuracy"] = (logits.argmax(1) == digits).double().mean().item()
+            values["conditional_accuracy"] = (digit == digits).double().mean().item()
         return values
 
 
@@ -94,13 +142,15 @@ class EpochMetrics(L.Callback):
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         values = self.metrics(
-            *sample_images(pl_module.generator, pl_module.noise, self.samples, self.seed, pl_module.device)
+            *sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed, pl_module.device)
         )
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, **values})
         if pl_module.logger is not None:
             pl_module.logger.log_metrics({f"metrics/{k}": v for k, v in values.items()}, step=pl_module.updates)
         pl_module.log_dict(
-            {"modes": float(values["modes"]), "judge_fd": values["judge_fd"]}, prog_bar=True, logger=False
+            {"modes": float(values["modes"]), "confident": values["confident"], "judge_fd": values["judge_fd"]},
+            prog_bar=True,
+            logger=False,
         )
 
     def state_dict(self) -> dict:
@@ -113,12 +163,14 @@ class EpochMetrics(L.Callback):
 def format_table(rows: dict[str, dict[str, float]]) -> str:
     """A Markdown table: one row per image set."""
     lines = [
-        "| images | modes covered | KL | judge-FD | judge-IS | conditional accuracy |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| images | modes covered | KL | confident | judge-FD | judge-IS | conditional accuracy |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, m in rows.items():
         accuracy = f"{m['conditional_accuracy']:.1%}" if "conditional_accuracy" in m else "-"
+        confident = f"{m['confident']:.1%}" if "confident" in m else "-"
         lines.append(
-            f"| {name} | {m['modes']}/10 | {m['kl']:.3f} | {m['judge_fd']:.2f} | {m['judge_is']:.2f} | {accuracy} |"
+            f"| {name} | {m['modes']}/{m.get('possible_modes', 10)} | {m['kl']:.3f} | {confident} "
+            f"| {m['judge_fd']:.2f} | {m['judge_is']:.2f} | {accuracy} |"
         )
     return "\n".join(lines)

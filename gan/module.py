@@ -12,6 +12,7 @@ out bit for bit the same. A conditional GAN (``model=conditional``) also feeds e
 import lightning as L
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan.plots import tile
 
@@ -29,13 +30,23 @@ class GAN(L.LightningModule):
         log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
         sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel
         sample_seed: int = 0,
+        ema_decay: float | None = None,  # a cure: sample from an exponential moving average of G's weights
     ):
         super().__init__()
         if log_every < 1:
             raise ValueError(f"log_every must be >= 1, got {log_every}")
+        if ema_decay is not None and not 0 < ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1), or null for none, got {ema_decay}")
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
+        # G's weights averaged over updates (BatchNorm statistics too): smoother than G's last step, so its
+        # samples are cleaner and swing less between modes. Every image of the run comes from `sampler`.
+        self.ema_generator = (
+            AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+            if ema_decay is not None
+            else None
+        )
         self.latent_dim = generator.latent_dim
         self.classes = getattr(generator, "classes", None)  # a conditional GAN's number of digits, else None
         self.log_every = log_every
@@ -57,10 +68,15 @@ class GAN(L.LightningModule):
     def configure_optimizers(self):
         return self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())
 
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """The generator that draws the run's pictures and metrics: G, or its moving average with ``ema_decay``."""
+        return self.generator if self.ema_generator is None else self.ema_generator.module
+
     @torch.no_grad()
     def sample(self, seeds: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``)."""
-        return self.generator(seeds.to(self.device), *self._condition(labels))
+        return self.sampler(seeds.to(self.device), *self._condition(labels))
 
     def _condition(self, labels):
         """The extra inputs of a conditional network: () for the walkthrough's, (one-hot digits,) otherwise."""
@@ -88,25 +104,30 @@ class GAN(L.LightningModule):
         self._record(torch.stack(losses).view(-1, 3).cpu())
 
     def _update(self, real, labels, opt_d, opt_g):
-        batch_shape = real.shape[:-1]  # () at batch size 1, as in the walkthrough
-        ones, zeros = real.new_ones(*batch_shape, 1), real.new_zeros(*batch_shape, 1)
+        # () at batch size 1, as in the walkthrough; packed (model.pack=m), D sees m samples per judgement
+        batch_shape = real.shape[:-1]
         # a conditional GAN pairs real images with their digits, fakes with digits drawn at random
         self._stage = 0
-        d_real = self._step(opt_d, self.loss(self.discriminator(real, *self._condition(labels)), ones))
+        judged = self.discriminator(real, *self._condition(labels))
+        d_real = self._step(opt_d, self.loss(judged, torch.ones_like(judged)))
         self._stage = 1
         digits = self._random_digits(batch_shape)
         with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
             fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-        d_fake = self._step(opt_d, self.loss(self.discriminator(fake, *digits), zeros))
+        judged = self.discriminator(fake, *digits)
+        d_fake = self._step(opt_d, self.loss(judged, torch.zeros_like(judged)))
         self._stage = 2
         digits = self._random_digits(batch_shape)
         fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
         # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
         for parameter in self._d_parameters:
             parameter.requires_grad_(False)
-        g = self._step(opt_g, self.loss(self.discriminator(fake, *digits), ones))
+        judged = self.discriminator(fake, *digits)
+        g = self._step(opt_g, self.loss(judged, torch.ones_like(judged)))
         for parameter in self._d_parameters:
             parameter.requires_grad_(True)
+        if self.ema_generator is not None:
+            self.ema_generator.update_parameters(self.generator)
         return d_real, d_fake, g
 
     def _step(self, optimizer, loss):
@@ -149,7 +170,7 @@ class GAN(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         if isinstance(self.logger, TensorBoardLogger):
             picture = tile(self.sample(self.fixed_noise, self.fixed_labels).cpu(), *self.sample_grid)
-            self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="HW")
+            self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="CHW")
 
     def on_train_end(self) -> None:
         if self.trainer.world_size > 1:

@@ -3,44 +3,110 @@
 ``leaky_slope=None, layer_norm=False`` is the first GAN (Sigmoid hidden layer); the improved one uses
 LeakyReLU(0.02) followed by LayerNorm(200). Each keeps its layers in ``self.model`` like the
 walkthrough's classes, so their ``state_dict`` keys match a transcription of it.
+
+Images are flat: [..., image_channels * 784], channel after channel (Stacked MNIST has 3 channels).
+Every discriminator also takes the cures for mode collapse, each off by default:
+  - ``pack=m`` (PacGAN, Lin et al. 2018): D judges m consecutive samples at once, all real or all fake;
+    its first layer widens by m (the MLPs concatenate the flat samples, the DCGAN stacks their channels);
+  - ``minibatch_std`` (ProGAN, Karras et al. 2018): D also sees how much its batch varies, so a collapsed
+    batch of near-identical fakes is easy to tell from real images;
+  - ``spectral_norm`` (Miyato et al. 2018): every weight divided by its largest singular value, which keeps
+    D's gradients to G bounded.
 """
 
 import torch
 from torch import nn
 
+PIXELS = 28 * 28
 
-def _mlp(in_dim: int, hidden_dim: int, out_dim: int, leaky_slope: float | None, layer_norm: bool):
-    for name, value in (("in_dim", in_dim), ("hidden_dim", hidden_dim), ("out_dim", out_dim)):
+
+def _check_positive(**values) -> None:
+    for name, value in values.items():
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def pack_samples(images: torch.Tensor, pack: int) -> torch.Tensor:
+    """[..., N, F] -> [..., N / pack, pack * F]: each run of ``pack`` consecutive samples becomes one input.
+
+    An unbatched [pack, F] becomes [1, pack * F]. With ``pack=1`` the input is returned as it is.
+    """
+    if pack == 1:
+        return images
+    if images.dim() < 2 or images.shape[-2] % pack:
+        raise ValueError(f"pack={pack}: D needs a multiple of {pack} samples, got shape {tuple(images.shape)}")
+    return images.reshape(*images.shape[:-2], images.shape[-2] // pack, pack * images.shape[-1])
+
+
+class MinibatchStd(nn.Module):
+    """Appends one feature (or channel) to each sample: the standard deviation over the batch, averaged.
+
+    ProGAN's layer with the whole batch as one group. Input [..., N, F] (MLP) or [N, C, H, W] (conv); a lone
+    unbatched sample [F] has no spread, so it gets 0.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 1:
+            return torch.cat([x, x.new_zeros(1)])
+        spread = (x.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()  # one number for the batch
+        return torch.cat([x, spread.expand(*x.shape[:1], 1, *x.shape[2:])], dim=1)
+
+
+def _spectral_norm(network: nn.Module) -> nn.Module:
+    for layer in network.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d):
+            nn.utils.parametrizations.spectral_norm(layer)
+    return network
+
+
+def _mlp(in_dim, hidden_dim, out_dim, leaky_slope, layer_norm, minibatch_std=False):
+    _check_positive(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=out_dim)
     if leaky_slope is not None and leaky_slope < 0:
         raise ValueError(f"leaky_slope must be >= 0 (or null for Sigmoid), got {leaky_slope}")
-    hidden = [nn.Sigmoid()] if leaky_slope is None else [nn.LeakyReLU(leaky_slope)]
+    layers = [nn.Linear(in_dim, hidden_dim)]  # built first: the weights draw from the RNG in layer order
+    layers.append(nn.Sigmoid() if leaky_slope is None else nn.LeakyReLU(leaky_slope))
     if layer_norm:
-        hidden.append(nn.LayerNorm(hidden_dim))
-    return nn.Sequential(nn.Linear(in_dim, hidden_dim), *hidden, nn.Linear(hidden_dim, out_dim), nn.Sigmoid())
+        layers.append(nn.LayerNorm(hidden_dim))
+    if minibatch_std:
+        layers.append(MinibatchStd())
+    return nn.Sequential(*layers, nn.Linear(hidden_dim + int(minibatch_std), out_dim), nn.Sigmoid())
 
 
 class Discriminator(nn.Module):
-    """image [..., 784] -> probability that it is real [..., 1]."""
+    """image [..., channels * 784] -> probability that it is real [..., 1] (packed: [..., N / pack, 1])."""
 
-    def __init__(self, image_dim=784, hidden_dim=200, leaky_slope=None, layer_norm=False):
+    def __init__(
+        self,
+        image_dim=PIXELS,
+        hidden_dim=200,
+        leaky_slope=None,
+        layer_norm=False,
+        image_channels=1,
+        pack=1,
+        minibatch_std=False,
+        spectral_norm=False,
+    ):
         super().__init__()
-        self.model = _mlp(image_dim, hidden_dim, 1, leaky_slope, layer_norm)
+        _check_positive(image_channels=image_channels, pack=pack)
+        self.pack = pack
+        self.model = _mlp(image_channels * image_dim * pack, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std)
+        if spectral_norm:
+            _spectral_norm(self.model)
 
     def forward(self, images):
-        return self.model(images)
+        return self.model(pack_samples(images, self.pack))
 
 
 class Generator(nn.Module):
-    """seed [..., latent_dim] -> image [..., 784] in (0, 1)."""
+    """seed [..., latent_dim] -> image [..., channels * 784] in (0, 1)."""
 
-    def __init__(self, latent_dim=1, hidden_dim=200, image_dim=784, leaky_slope=None, layer_norm=False):
+    def __init__(
+        self, latent_dim=1, hidden_dim=200, image_dim=PIXELS, leaky_slope=None, layer_norm=False, image_channels=1
+    ):
         super().__init__()
-        if latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+        _check_positive(latent_dim=latent_dim, image_channels=image_channels)
         self.latent_dim = latent_dim
-        self.model = _mlp(latent_dim, hidden_dim, image_dim, leaky_slope, layer_norm)
+        self.model = _mlp(latent_dim, hidden_dim, image_channels * image_dim, leaky_slope, layer_norm)
 
     def forward(self, seeds):
         return self.model(seeds)
@@ -50,61 +116,97 @@ class ConditionalDiscriminator(nn.Module):
     """(image [..., 784], one-hot digit [..., 10]) -> probability that it is a real image of that digit [..., 1].
 
     The walkthrough's improved MLP on the concatenation, as the conditional GAN of the book it follows.
+    Packed, each sample brings its digit along.
     """
 
-    def __init__(self, image_dim=784, classes=10, hidden_dim=200, leaky_slope=0.02, layer_norm=True):
+    def __init__(
+        self,
+        image_dim=PIXELS,
+        classes=10,
+        hidden_dim=200,
+        leaky_slope=0.02,
+        layer_norm=True,
+        image_channels=1,
+        pack=1,
+        minibatch_std=False,
+        spectral_norm=False,
+    ):
         super().__init__()
-        self.classes = classes
-        self.model = _mlp(image_dim + classes, hidden_dim, 1, leaky_slope, layer_norm)
+        _check_positive(image_channels=image_channels, pack=pack)
+        self.classes, self.pack = classes, pack
+        in_dim = (image_channels * image_dim + classes) * pack
+        self.model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std)
+        if spectral_norm:
+            _spectral_norm(self.model)
 
     def forward(self, images, labels):
-        return self.model(torch.cat([images, labels], dim=-1))
+        return self.model(pack_samples(torch.cat([images, labels], dim=-1), self.pack))
 
 
 class ConditionalGenerator(nn.Module):
-    """(seed [..., latent_dim], one-hot digit [..., 10]) -> image of that digit [..., 784]."""
+    """(seed [..., latent_dim], one-hot digit [..., 10]) -> image of that digit [..., channels * 784]."""
 
-    def __init__(self, latent_dim=100, classes=10, hidden_dim=200, image_dim=784, leaky_slope=0.02, layer_norm=True):
+    def __init__(
+        self,
+        latent_dim=100,
+        classes=10,
+        hidden_dim=200,
+        image_dim=PIXELS,
+        leaky_slope=0.02,
+        layer_norm=True,
+        image_channels=1,
+    ):
         super().__init__()
-        if latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+        _check_positive(latent_dim=latent_dim, image_channels=image_channels)
         self.latent_dim, self.classes = latent_dim, classes
-        self.model = _mlp(latent_dim + classes, hidden_dim, image_dim, leaky_slope, layer_norm)
+        self.model = _mlp(latent_dim + classes, hidden_dim, image_channels * image_dim, leaky_slope, layer_norm)
 
     def forward(self, seeds, labels):
         return self.model(torch.cat([seeds, labels], dim=-1))
 
 
 class ConvDiscriminator(nn.Module):
-    """A small DCGAN discriminator: image [..., 784] -> probability real [..., 1]."""
+    """A small DCGAN discriminator: image [..., image_channels * 784] -> probability real [..., 1].
 
-    def __init__(self, channels=32, leaky_slope=0.2):
+    ``channels`` is the width of its first convolution; packed, the m samples enter as m * image_channels
+    input channels.
+    """
+
+    def __init__(
+        self, channels=32, leaky_slope=0.2, image_channels=1, pack=1, minibatch_std=False, spectral_norm=False
+    ):
         super().__init__()
+        _check_positive(channels=channels, image_channels=image_channels, pack=pack)
+        self.pack = pack
+        width = 2 * channels * 7 * 7
         self.model = nn.Sequential(
-            nn.Unflatten(-1, (1, 28, 28)),  # [N, 1, 28, 28]
-            nn.Conv2d(1, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
+            nn.Unflatten(-1, (pack * image_channels, 28, 28)),  # [N, m * k, 28, 28]
+            nn.Conv2d(pack * image_channels, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
             nn.LeakyReLU(leaky_slope),
             nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1),  # [N, 2c, 7, 7]
             nn.BatchNorm2d(2 * channels),
             nn.LeakyReLU(leaky_slope),
-            nn.Flatten(),  # [N, 2c * 49]
-            nn.Linear(2 * channels * 7 * 7, 1),  # [N, 1]
+            *([MinibatchStd()] if minibatch_std else []),  # [N, 2c + 1, 7, 7]
+            nn.Flatten(),  # [N, (2c + 1) * 49]
+            nn.Linear(width + 49 * int(minibatch_std), 1),  # [N, 1]
             nn.Sigmoid(),  # a probability, like the MLPs: every `loss` option applies
         )
+        if spectral_norm:
+            _spectral_norm(self.model)
 
     def forward(self, images):
-        batch_shape = images.shape[:-1]  # () for the walkthrough's unbatched images
-        return self.model(images.reshape(-1, images.shape[-1])).reshape(*batch_shape, 1)
+        packed = pack_samples(images, self.pack)
+        batch_shape = packed.shape[:-1]  # () for the walkthrough's unbatched images
+        return self.model(packed.reshape(-1, packed.shape[-1])).reshape(*batch_shape, 1)
 
 
 class ConvGenerator(nn.Module):
-    """A small DCGAN generator: seed [..., latent_dim] -> image [..., 784] in (0, 1)."""
+    """A small DCGAN generator: seed [..., latent_dim] -> image [..., image_channels * 784] in (0, 1)."""
 
-    def __init__(self, latent_dim=100, channels=32):
+    def __init__(self, latent_dim=100, channels=32, image_channels=1):
         super().__init__()
-        if latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
-        self.latent_dim = latent_dim
+        _check_positive(latent_dim=latent_dim, channels=channels, image_channels=image_channels)
+        self.latent_dim, self.image_dim = latent_dim, image_channels * PIXELS
         self.model = nn.Sequential(
             nn.Linear(latent_dim, 2 * channels * 7 * 7),  # [N, 2c * 49]
             nn.Unflatten(1, (2 * channels, 7, 7)),  # [N, 2c, 7, 7]
@@ -113,11 +215,11 @@ class ConvGenerator(nn.Module):
             nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
             nn.BatchNorm2d(channels),
             nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1),  # [N, 1, 28, 28]
+            nn.ConvTranspose2d(channels, image_channels, 4, stride=2, padding=1),  # [N, k, 28, 28]
             nn.Sigmoid(),
-            nn.Flatten(),  # [N, 784]
+            nn.Flatten(),  # [N, k * 784]
         )
 
     def forward(self, seeds):
         batch_shape = seeds.shape[:-1]
-        return self.model(seeds.reshape(-1, self.latent_dim)).reshape(*batch_shape, 784)
+        return self.model(seeds.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.image_dim)

@@ -5,7 +5,9 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 
+from gan.data import PIXELS
 from gan.files import atomic_path
+from gan.stacked import as_picture
 
 
 def _save(figure: Figure, path) -> Path:
@@ -15,8 +17,11 @@ def _save(figure: Figure, path) -> Path:
 
 
 def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
-    """images [rows * cols, 784] -> one [rows * 28, cols * 28] picture, row-major."""
-    return images.reshape(rows, cols, 28, 28).permute(0, 2, 1, 3).reshape(rows * 28, cols * 28)
+    """images [rows * cols, channels * 784] -> one [channels, rows * 28, cols * 28] picture, row-major
+    (TensorBoard's CHW; 3 channels show in colour)."""
+    channels = images.shape[-1] // PIXELS
+    pictures = images.reshape(rows, cols, channels, 28, 28).permute(2, 0, 3, 1, 4)
+    return pictures.reshape(channels, rows * 28, cols * 28)
 
 
 def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None, path) -> Path:
@@ -38,10 +43,11 @@ def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium
 
 
 def save_sample_grid(images: torch.Tensor, rows: int, cols: int, path, cmap="Blues", titles=None) -> Path:
-    """images [rows * cols, 784] as the walkthrough's subplot grid (2x3, Blues); a 1 x N grid is a strip."""
+    """images [rows * cols, channels * 784] as the walkthrough's subplot grid (2x3, Blues); a 1 x N grid is a
+    strip. Stacked images (3 channels) show in colour, whatever ``cmap``."""
     figure = Figure(figsize=(2.6 * cols, 2.6 * rows + (0.3 if titles else 0)), layout="constrained")
     for index, axes in enumerate(figure.subplots(rows, cols, squeeze=False).flat):
-        axes.imshow(images[index].reshape(28, 28).cpu().numpy(), interpolation="none", cmap=cmap, vmin=0, vmax=1)
+        axes.imshow(as_picture(images[index]), interpolation="none", cmap=cmap, vmin=0, vmax=1)
         axes.set_axis_off()
         if titles is not None:
             axes.set_title(titles[index], fontsize=10)

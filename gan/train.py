@@ -29,7 +29,9 @@ CHECKS = {
     "data.batch_size": (lambda v: v >= 1, ">= 1"),
     "data.chunk_size": (lambda v: v >= 1, ">= 1"),
     "log_every": (lambda v: v >= 1, ">= 1"),
-    "metrics.samples": (lambda v: v >= 2, ">= 2 (a Frechet distance needs a covariance)"),
+    "metrics.samples": (lambda v: v is None or v >= 2, ">= 2 (a Frechet distance needs a covariance), or null"),
+    "model.pack": (lambda v: v >= 1, ">= 1"),
+    "model.ema_decay": (lambda v: v is None or 0 < v < 1, "in (0, 1), or null for none"),
     "trainer.max_epochs": (lambda v: v is None or v == -1 or v >= 1, ">= 1, or -1 for no limit"),
 }
 _ABSENT = object()
@@ -63,6 +65,7 @@ def build_module(cfg: DictConfig) -> GAN:
         log_every=cfg.log_every,
         sample_grid=tuple(cfg.sample_grid),
         sample_seed=cfg.seed,
+        ema_decay=OmegaConf.select(cfg, "model.ema_decay", default=None),  # runs from before it lack the key
     )
 
 
@@ -76,10 +79,18 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
 
 
 def judge_metrics(cfg: DictConfig) -> JudgeMetrics:
-    """The judge of ``cfg``'s dataset (trained once if missing), measuring against its test images."""
+    """The judge of ``cfg``'s dataset (trained once if missing), measuring against its test images.
+
+    Stacked MNIST is judged digit by digit, with the MNIST judge of the CSVs it is built from."""
     cache = Path(cfg.data.data_dir) / "cache"
     judge = ensure_judge(cfg.data.train_csv, cfg.data.test_csv, cfg.metrics.judge, cache)
-    return JudgeMetrics(judge, MnistDataset(cfg.data.test_csv, cache).images)
+    channels = OmegaConf.select(cfg, "data.channels", default=1)
+    return JudgeMetrics(judge, MnistDataset(cfg.data.test_csv, cache).images, channels)
+
+
+def metric_samples(cfg: DictConfig, datamodule) -> int:
+    """``metrics.samples``, or when null the dataset's own count (10,000; the papers' 26,000 on Stacked MNIST)."""
+    return cfg.metrics.samples or datamodule.metric_samples
 
 
 def loss_balance(progress: dict, equilibrium: float) -> float | None:
@@ -121,7 +132,9 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         torch.set_num_threads(threads)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
-    epoch_metrics = EpochMetrics(judge_metrics(cfg), cfg.metrics.samples, cfg.seed) if cfg.metrics.enabled else None
+    epoch_metrics = (
+        EpochMetrics(judge_metrics(cfg), metric_samples(cfg, datamodule), cfg.seed) if cfg.metrics.enabled else None
+    )
     module = build_module(cfg)
     checkpoints = run_dir / "checkpoints"
     trainer = instantiate(

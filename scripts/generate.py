@@ -90,7 +90,7 @@ def main() -> None:
         rows, cols = 1, len(z)
         if classes is not None:
             digits = one_hot([args.digit or 0] * len(z), classes)
-    images = render(module.generator, z, digits)
+    images = render(module.sampler, z, digits)
 
     judge = None if args.no_judge else find_judge(cfg)
     titles = judge_titles(judge, images, labels) if judge is not None else labels

@@ -1,0 +1,99 @@
+"""Stacked MNIST (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): 1,000 modes instead of 10.
+
+Each sample stacks ``channels`` (3) MNIST images, drawn independently and uniformly from the pool of all
+70,000 (train and test), as the channels of one [3, 28, 28] image; its mode is the triple of digits. The
+samples come from the MNIST CSVs already downloaded, drawn with a generator seeded by ``seed``; the drawn
+pool rows are cached beside the CSV tensors, and the images are gathered from those tensors in memory.
+"""
+
+import hashlib
+from pathlib import Path
+
+import torch
+from matplotlib.figure import Figure
+
+from gan.data import PIXELS, MnistDataModule, load_csv
+from gan.files import atomic_path
+
+
+def stack_codes(digits: torch.Tensor) -> torch.Tensor:
+    """digits [N, channels] -> the mode of each sample, digits read as one number: (3, 1, 4) -> 314."""
+    powers = 10 ** torch.arange(digits.shape[1] - 1, -1, -1, device=digits.device)
+    return (digits.long() * powers).sum(1)
+
+
+def as_picture(image: torch.Tensor):
+    """A flat image [channels * 784] as an array to show: [28, 28] for one channel, else [28, 28, channels]
+    (3 channels are red, green and blue)."""
+    channels = image.numel() // PIXELS
+    picture = image.detach().reshape(channels, 28, 28).cpu()
+    return picture[0].numpy() if channels == 1 else picture.permute(1, 2, 0).numpy()
+
+
+class StackedMnistDataset:
+    """``samples`` stacked images: ``images`` float [samples, channels * 784] in [0, 1], channel after channel;
+    ``labels`` the modes (0 .. 10^channels - 1) and ``digits`` [samples, channels] the digits they stack."""
+
+    def __init__(self, train_csv, test_csv, samples=128_000, channels=3, seed=0, cache_dir="data/cache"):
+        if samples < 1 or channels < 1:
+            raise ValueError(f"Stacked MNIST needs samples >= 1 and channels >= 1, got {samples} and {channels}")
+        (train_labels, train_pixels), (test_labels, test_pixels) = (
+            load_csv(train_csv, cache_dir),
+            load_csv(test_csv, cache_dir),
+        )
+        pool_labels, pool_pixels = torch.cat([train_labels, test_labels]), torch.cat([train_pixels, test_pixels])
+        rows = self._draw(len(pool_labels), samples, channels, seed, Path(cache_dir), (train_csv, test_csv))
+        self.channels = channels
+        self.pixels = pool_pixels[rows].reshape(samples, channels * PIXELS)  # uint8
+        self.images = self.pixels.float() / 255.0
+        self.digits = pool_labels[rows].long()
+        self.labels = stack_codes(self.digits)
+
+    @staticmethod
+    def _draw(pool: int, samples: int, channels: int, seed: int, cache_dir: Path, sources) -> torch.Tensor:
+        """Pool rows [samples, channels], uniform and independent; cached, keyed by everything they depend on."""
+        key = hashlib.sha1(repr((pool, samples, channels, seed, [str(Path(s).resolve()) for s in sources])).encode())
+        cache = cache_dir / f"stacked_mnist-{channels}x{samples}-seed{seed}-{key.hexdigest()[:10]}.pt"
+        if cache.is_file():
+            return torch.load(cache, weights_only=True)
+        rows = torch.randint(0, pool, (samples, channels), generator=torch.Generator().manual_seed(seed))
+        with atomic_path(cache) as tmp:
+            torch.save(rows, tmp)
+        return rows
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def plot_image(self, index: int, path) -> Path:
+        """Save sample ``index`` in colour, titled with the digits it stacks (red, green, blue)."""
+        figure = Figure(figsize=(4, 4))
+        axes = figure.subplots()
+        axes.set_title("digits = " + " ".join(map(str, self.digits[index].tolist())))
+        axes.imshow(as_picture(self.images[index]), interpolation="none")
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
+        return Path(path)
+
+
+class StackedMnistDataModule(MnistDataModule):
+    """Stacked MNIST as GAN updates, built from the MNIST CSVs (downloaded into ``data_dir`` when missing)."""
+
+    metric_samples = 26_000  # the papers count modes over 26,000 generated samples
+
+    def __init__(self, samples: int = 128_000, channels: int = 3, **mnist):
+        super().__init__(**mnist)
+        for key, value in (("samples", samples), ("channels", channels)):
+            if value < 1:
+                raise ValueError(f"data.{key} must be >= 1, got {value}")
+        self.samples, self.channels = samples, channels
+
+    def _ensure_csvs(self) -> None:
+        super()._ensure_csvs()
+        if not self.test_csv.exists():
+            raise FileNotFoundError(f"{self.test_csv}: no such CSV file (data.test_csv; Stacked MNIST pools both)")
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            self.train_set = StackedMnistDataset(
+                self.train_csv, self.test_csv, self.samples, self.channels, self.seed, self.data_dir / "cache"
+            )
