@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
+from gan.data import PIXELS
 from gan.judge import load_judge
 
 
@@ -19,7 +20,7 @@ def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
 
 @torch.no_grad()
 def render(generator, seeds: torch.Tensor, digits: torch.Tensor | None = None) -> torch.Tensor:
-    """images [N, 784], one forward pass per seed: a seed's image then never depends on which batch it is in
+    """images [N, channels * 784], one forward pass per seed: a seed's image then never depends on which batch it is in
     (a matrix product can round differently for another batch size), so it is the same in every command.
 
     ``digits`` [N, classes] are a conditional generator's digit vectors (one-hot, or mixed to interpolate).
@@ -61,14 +62,18 @@ def arithmetic(z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, list
 
 
 def judge_titles(judge, images: torch.Tensor, labels: list[str] | None = None) -> list[str]:
-    """Each image's label (if any) with the judge's digit and confidence, e.g. ``A+B: 3 (97%)``."""
+    """Each image's label (if any) with the judge's digit and confidence, e.g. ``A+B: 3 (97%)``; a stacked
+    image gets a digit per channel and the least of their confidences, e.g. ``3 1 4 (88%)``."""
+    channels = images.shape[-1] // PIXELS
     with torch.no_grad():
-        probabilities = judge(images).softmax(1)
+        probabilities = judge(images.reshape(-1, PIXELS)).softmax(1)
     confidence, digit = probabilities.max(1)
+    digits = [" ".join(map(str, row)) for row in digit.view(-1, channels).tolist()]
+    confidence = confidence.view(-1, channels).min(1).values
     labels = labels or [""] * len(images)
     return [
         f"{label}{': ' if label else ''}{d} ({c:.0%})"
-        for label, d, c in zip(labels, digit.tolist(), confidence.tolist(), strict=True)
+        for label, d, c in zip(labels, digits, confidence.tolist(), strict=True)
     ]
 
 

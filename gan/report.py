@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from gan.files import atomic_path
 
-METRICS = ("modes", "kl", "judge_fd", "judge_is")
+METRICS = ("modes", "kl", "confident", "judge_fd")
 IGNORED_KEYS = {"sweep", "+sweep", "trainer.enable_progress_bar"}  # say nothing about the result
 
 
@@ -70,11 +70,54 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
             run["status"],
             _number(summary.get("final_d_loss"), 4),
             _number(summary.get("final_g_loss"), 4),
-            f"{metrics['modes']}/10" if "modes" in metrics else "-",
+            f"{metrics['modes']}/{metrics.get('possible_modes', 10)}" if "modes" in metrics else "-",
             _number(metrics.get("kl"), 3),
             _number(metrics.get("judge_fd"), 2),
             _number(metrics.get("judge_is"), 2),
             link,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _mean_and_error(values: list[float]) -> tuple[float, float | None]:
+    """The mean and its standard error (sample standard deviation / sqrt(n)); no error for one value."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, (variance / len(values)) ** 0.5
+
+
+def _mean_cell(values: list[float], digits: int) -> str:
+    if not values:
+        return "-"
+    mean, error = _mean_and_error(values)
+    return f"{mean:.{digits}f}" + ("" if error is None else f" ± {error:.{digits}f}")
+
+
+def grouped_table(runs: list[dict], over: str = "seed") -> str:
+    """One row per setting, the runs that differ only in ``over`` (the seed) pooled: mean ± standard error of
+    the final metrics, and the mean wall time of a run's training."""
+    keys = [k for k in varying_keys(runs) if k != over]
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(tuple(run["overrides"].get(k, "") for k in keys), []).append(run)
+    header = [*keys, "runs", "updates", "modes", "KL", "confident", "judge-FD", "training s / run"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for setting, members in groups.items():
+        done = [run["summary"] for run in members if run["summary"] and run["summary"].get("metrics")]
+        final = [summary["metrics"] for summary in done]
+        possible = final[0].get("possible_modes", 10) if final else 10
+        cells = [
+            *setting,
+            f"{len(done)} of {len(members)}",
+            ", ".join(sorted({str(summary["updates"]) for summary in done})) or "-",
+            _mean_cell([m["modes"] for m in final], 1) + (f" / {possible}" if final else ""),
+            _mean_cell([m["kl"] for m in final], 3),
+            _mean_cell([100 * m["confident"] for m in final if "confident" in m], 1) + ("%" if final else ""),
+            _mean_cell([m["judge_fd"] for m in final], 1),
+            _mean_cell([summary["fit_seconds"] for summary in done], 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -107,11 +150,12 @@ def plot(runs: list[dict], path) -> Path:
         history = (run["summary"] or {}).get("metrics_per_epoch") or []
         for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
             if history:
-                ax.plot([h["epoch"] + 1 for h in history], [h[metric] for h in history], "o-", label=label)
+                points = [(h["updates"], h[metric]) for h in history if metric in h]
+                ax.plot([u for u, _ in points], [v for _, v in points], "o-", label=label)
     for ax, network in panels:
         ax.set(title=f"{network} loss (moving average of 25 records)", xlabel="update", ylim=(0, None))
     for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
-        ax.set(title=metric, xlabel="epoch")
+        ax.set(title=f"{metric} (after each epoch)", xlabel="update")
     axes[0, 0].legend(fontsize="small")
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")

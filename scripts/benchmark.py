@@ -1,14 +1,16 @@
 """Speed, side by side in one process: the walkthrough's own loop against this project.
 
-    python scripts/benchmark.py                    # both models, 1 thread, 3 repeats: about 8 minutes here
+    python scripts/benchmark.py                    # all three models, 1 thread, 3 repeats
     python scripts/benchmark.py --model improved-randn --samples 5000 --threads 2 --repeats 5
+    python scripts/benchmark.py --model dcgan      # the DCGAN update against a plain loop, batch 64
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
   (a) the walkthrough's loop, transcribed literally (gan/walkthrough.py): pandas iloc dataset, batch 1
   (b) this project's faithful mode: batch 1 through Trainer.fit, progress bar and TensorBoard logging on
       ((a) and (b): the first --samples training images, 10,000 by default)
-  (c) a plain PyTorch loop of the same three-step update at batch 256 over in-memory tensors
-  (d) this project at batch 256 through Trainer.fit ((c) and (d): all 60,000 training images, one epoch)
+  (c) a plain PyTorch loop of the same three-step update over in-memory tensors, the same networks: batch 256
+      for the MLPs, 64 for the DCGAN (model=dcgan, which has no (a) or (b))
+  (d) this project at that batch size through Trainer.fit ((c) and (d): all 60,000 training images, one epoch)
   (e) loading the 60,000 training images: the first CSV parse against the cached tensors
 "time ratio" is time per image against the reference row ((b)/(a), (d)/(c), cached/parse): below 1 is faster.
 Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
@@ -28,13 +30,15 @@ from gan.config import compose
 from gan.data import MnistDataModule, MnistDataset, load_csv, read_csv
 from gan.train import build_module, train
 
-MODELS = {  # name -> (project overrides, walkthrough arguments)
+MODELS = {  # name -> (project overrides, walkthrough arguments; None: a model the walkthrough does not have)
     "baseline": (["model=baseline"], dict(improved=False, seed_size=1, generate_random=torch.rand)),
     "improved-randn": (
         ["model=improved", "noise=randn"],
         dict(improved=True, seed_size=100, generate_random=torch.randn),
     ),
+    "dcgan": (["model=dcgan"], None),
 }
+BATCH = {"baseline": 256, "improved-randn": 256, "dcgan": 64}  # the batched rows (c) and (d)
 
 
 def time_walkthrough(csv: Path, args: dict) -> float:
@@ -52,6 +56,7 @@ def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path
         f"data.data_dir={workdir}",
         f"data.batch_size={batch_size}",
         "metrics.enabled=false",
+        "trainer.max_epochs=1",
         "trainer.enable_model_summary=false",
         f"threads={torch.get_num_threads()}",
     )
@@ -85,7 +90,7 @@ def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=[*MODELS, "both"], default="both")
+    parser.add_argument("--model", choices=[*MODELS, "all"], default="all")
     parser.add_argument("--samples", type=int, default=10_000, help="training images per timed run")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 for comparability)")
     parser.add_argument("--repeats", type=int, default=3)
@@ -103,14 +108,15 @@ def main() -> None:
     all_images = MnistDataset(source, workdir / "cache").images
 
     table = ["| model | row | images/s | time ratio |", "| --- | --- | --- | --- |"]
-    for name in MODELS if args.model == "both" else [args.model]:
+    for name in MODELS if args.model == "all" else [args.model]:
         overrides, reference = MODELS[name]
-        rows = {
-            "(a) walkthrough loop, batch 1": lambda r=reference: time_walkthrough(csv, r),
-            "(b) project faithful, batch 1": lambda o=overrides: time_project(csv, o, 1, workdir),
-            "(c) plain loop, batch 256": lambda o=overrides: time_plain_batched(all_images, o, 256),
-            "(d) project, batch 256": lambda o=overrides: time_project(source, o, 256, workdir),
-        }
+        batch = BATCH[name]
+        rows = {}
+        if reference is not None:
+            rows["(a) walkthrough loop, batch 1"] = lambda r=reference: time_walkthrough(csv, r)
+            rows["(b) project faithful, batch 1"] = lambda o=overrides: time_project(csv, o, 1, workdir)
+        rows[f"(c) plain loop, batch {batch}"] = lambda o=overrides, b=batch: time_plain_batched(all_images, o, b)
+        rows[f"(d) project, batch {batch}"] = lambda o=overrides, b=batch: time_project(source, o, b, workdir)
         seconds = {row: [] for row in rows}
         for _ in range(args.repeats):
             for row, measure in rows.items():
@@ -120,7 +126,7 @@ def main() -> None:
         for index, row in enumerate(names):
             reference_row = names[index - index % 2]
             ratio = "reference" if row == reference_row else f"{median[row] / median[reference_row]:.2f}x"
-            count = args.samples if index < 2 else len(all_images)
+            count = args.samples if row[1] in "ab" else len(all_images)
             table.append(f"| {name} | {row} | {count / median[row]:,.0f} | {ratio} |")
 
     parse, cached = [], []

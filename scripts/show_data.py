@@ -2,6 +2,7 @@
 
     python scripts/show_data.py                          # image 17, as the walkthrough
     python scripts/show_data.py "indices=[0,1,17]" model=improved
+    python scripts/show_data.py data=stacked_mnist       # a Stacked MNIST sample, in colour
 
 Writes image_<index>.png (title "label = N", Blues) and untrained_generator.png into the printed folder.
 """
@@ -11,7 +12,6 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
-from gan.data import MnistDataset
 from gan.plots import save_sample_grid
 from gan.runs import register_resolvers
 from gan.train import build_module
@@ -22,8 +22,9 @@ register_resolvers()
 @hydra.main(config_path="../conf", config_name="show_data", version_base="1.3")
 def main(cfg) -> None:
     out = HydraConfig.get().runtime.output_dir
-    instantiate(cfg.data).prepare_data()
-    dataset = MnistDataset(cfg.data.train_csv, f"{cfg.data.data_dir}/cache")
+    data = instantiate(cfg.data)
+    data.prepare_data()
+    dataset = data.train_set  # MNIST's CSV rows, or Stacked MNIST's samples (in colour)
     for index in cfg.indices:
         print(f"wrote {dataset.plot_image(index, f'{out}/image_{index}.png')}  (label = {int(dataset.labels[index])})")
     # the walkthrough's generator check: an untrained G turns one seed into a noisy, grey-ish image

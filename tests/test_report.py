@@ -1,0 +1,45 @@
+"""The sweep report's pooled table: mean ± standard error over seeds, from run folders as Hydra writes them."""
+
+import json
+
+import pytest
+import yaml
+
+from gan.report import grouped_table, read_sweep
+
+
+def _run(sweep, name, overrides, modes=None, kl=None, seconds=100.0):
+    run = sweep / name
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    if modes is not None:
+        metrics = {"modes": modes, "possible_modes": 1000, "kl": kl, "confident": 0.5, "judge_fd": 10.0}
+        summary = {"updates": 4000, "fit_seconds": seconds, "metrics": metrics, "metrics_per_epoch": [metrics]}
+        (run / "summary.json").write_text(json.dumps(summary))
+
+
+def test_grouped_table_pools_seeds_with_mean_and_standard_error(tmp_path):
+    for seed, modes, kl in ((0, 900, 1.0), (1, 950, 0.8), (2, 1000, 0.6)):
+        _run(tmp_path, f"p1-{seed}", ["model.pack=1", f"seed={seed}"], modes, kl)
+    _run(tmp_path, "p2-0", ["model.pack=2", "seed=0"], 1000, 0.05, seconds=200)
+    _run(tmp_path, "p2-1", ["model.pack=2", "seed=1"])  # failed: no summary
+    rows = grouped_table(read_sweep(tmp_path), over="seed").splitlines()
+    assert rows[0].startswith("| model.pack | runs | updates | modes | KL |")
+    unpacked = rows[2].split(" | ")
+    # modes 900, 950, 1000: mean 950, sample standard deviation 50, standard error 50 / sqrt(3) = 28.9
+    assert unpacked[1:5] == ["3 of 3", "4000", "950.0 ± 28.9 / 1000", "0.800 ± 0.115"]
+    packed = rows[3].split(" | ")
+    assert packed[1:5] == ["1 of 2", "4000", "1000.0 / 1000", "0.050"] and packed[-1] == "200 |"
+
+
+def test_grouped_table_of_an_empty_setting_says_so(tmp_path):
+    _run(tmp_path, "a", ["model.pack=1", "seed=0"])
+    _run(tmp_path, "b", ["model.pack=2", "seed=0"])
+    assert "| 1 | 0 of 1 | - | - |" in grouped_table(read_sweep(tmp_path))
+
+
+@pytest.mark.parametrize("values", [[1.0], [2.0, 4.0]])
+def test_mean_cell(values):
+    from gan.report import _mean_cell
+
+    assert _mean_cell(values, 1) == ("1.0" if len(values) == 1 else "3.0 ± 1.0")
