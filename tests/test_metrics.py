@@ -88,3 +88,17 @@ def test_uniform_noise_is_far_from_mnist_and_real_training_images_are_close(mnis
     real = metrics(train.images[:10_000])["judge_fd"]
     noise = metrics(torch.rand(10_000, 784, generator=torch.Generator().manual_seed(0)))["judge_fd"]
     assert real < 5 and noise > 100 * real
+
+
+@pytest.mark.slow
+def test_real_stacked_mnist_covers_about_1000_modes_with_kl_near_0(mnist_dir, judge_path):
+    from gan.data import MnistDataset
+    from gan.stacked import StackedMnistDataset
+
+    cache = mnist_dir / "cache"
+    stacked = StackedMnistDataset(mnist_dir / "mnist_train.csv", mnist_dir / "mnist_test.csv", 26_000, 3, 0, cache)
+    test = MnistDataset(mnist_dir / "mnist_test.csv", cache)
+    values = JudgeMetrics(load_judge(judge_path)[0], test.images, channels=3)(stacked.images)
+    # 26 samples per triple on average: every triple turns up; KL is sampling noise, about 999 / (2 x 26,000)
+    assert values["possible_modes"] == 1000 and values["modes"] >= 995 and values["kl"] < 0.1
+    assert values["confident"] > 0.8  # the judge reads all three of a real sample's digits confidently
