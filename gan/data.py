@@ -16,7 +16,7 @@ import torch
 from matplotlib.figure import Figure
 from torch.utils.data import Dataset
 
-from gan.download import DEFAULT_MIRRORS, download_mnist
+from gan.download import DATASETS, DEFAULT_MIRRORS, download_mnist
 from gan.files import atomic_path
 
 PIXELS = 28 * 28
@@ -138,11 +138,14 @@ class MnistDataset(Dataset):
         target[label] = 1.0
         return label, self.images[index], target
 
-    def plot_image(self, index: int, path) -> Path:
-        """Save image ``index`` as the walkthrough shows it: title ``label = N``, Blues colormap."""
+    def plot_image(self, index: int, path, class_names=None) -> Path:
+        """Save image ``index`` as the walkthrough shows it: title ``label = N``, Blues colormap; with
+        ``class_names`` (not the digits) the title names the class too: ``label = 8 (Bag)``."""
         figure = Figure(figsize=(4, 4))
         axes = figure.subplots()
-        axes.set_title(f"label = {int(self.labels[index])}")
+        label = int(self.labels[index])
+        named = class_names is not None and class_names[label] != str(label)
+        axes.set_title(f"label = {label}" + (f" ({class_names[label]})" if named else ""))
         axes.imshow(self.pixels[index].reshape(28, 28).numpy(), interpolation="none", cmap="Blues")
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
@@ -204,7 +207,13 @@ class UpdateChunks:
 
 
 class MnistDataModule(L.LightningDataModule):
-    """The training CSV as GAN updates; downloads MNIST into ``data_dir`` when its CSVs are missing."""
+    """The training CSV as GAN updates.
+
+    ``download`` names a built-in dataset (``mnist``, ``fashion_mnist``) whose official files make its two
+    CSVs (``data_dir/<download>_train.csv`` and ``_test.csv``) when they are missing; null for a user's own
+    CSVs. A dataset's test set belongs to it: a run never pairs one dataset's training CSV with another's
+    test CSV, because the judge would then measure samples against the wrong images.
+    """
 
     def __init__(
         self,
@@ -217,35 +226,71 @@ class MnistDataModule(L.LightningDataModule):
         shuffle: bool = False,
         seed: int = 0,
         pack: int = 1,
+        name: str | None = "mnist",
+        download: str | None = "mnist",
+        class_names=None,
     ):
         super().__init__()
         for key, value in (("batch_size", batch_size), ("chunk_size", chunk_size), ("pack", pack)):
             if value < 1:
                 raise ValueError(f"data.{key} must be >= 1, got {value}")
-        self.data_dir, self.train_csv, self.test_csv = Path(data_dir), Path(train_csv), Path(test_csv)
+        if download is not None and download not in DATASETS:
+            raise ValueError(f"data.download={download} is not a built-in dataset: one of {', '.join(DATASETS)}")
+        self.data_dir, self.train_csv = Path(data_dir), Path(train_csv)
+        self.test_csv = None if test_csv is None else Path(test_csv)
+        self.download = download
+        self.name = name or self.train_csv.stem  # names the judge and the metrics tables
+        self.class_names = [str(c) for c in class_names] if class_names is not None else [str(c) for c in range(10)]
+        if len(self.class_names) != CLASSES:
+            raise ValueError(f"data.class_names has {len(self.class_names)} names; the labels are 0..{CLASSES - 1}")
+        self._check_pairing()
         self.mirrors = list(mirrors)
         self.batch_size, self.chunk_size, self.shuffle, self.seed = batch_size, chunk_size, shuffle, seed
         self.pack = pack  # PacGAN: D judges `pack` images at once, so an update takes batch_size x pack of them
         self.train_set: MnistDataset | None = None
 
     channels = 1  # of each image
+
+    @property
+    def judge_name(self) -> str:
+        """The name of the judge that reads this dataset's images."""
+        return self.name
+
     metric_samples = 10_000  # generated images the judge measures per evaluation
 
-    def _is_mnist_default(self, path: Path) -> bool:
-        return path.parent.resolve() == self.data_dir.resolve() and path.name in (
-            "mnist_train.csv",
-            "mnist_test.csv",
-        )
+    def _default_csv(self, split: str) -> Path | None:
+        """The built-in dataset's own CSV for ``split`` (train or test), or None for a user's CSVs."""
+        return None if self.download is None else self.data_dir / f"{self.download}_{split}.csv"
+
+    def _is_default(self, path: Path | None, split: str) -> bool:
+        default = self._default_csv(split)
+        return default is not None and path is not None and path.resolve() == default.resolve()
+
+    def _check_pairing(self) -> None:
+        if self.download is None:
+            return
+        own_train, own_test = self._is_default(self.train_csv, "train"), self._is_default(self.test_csv, "test")
+        if own_train != own_test:
+            dataset = DATASETS[self.download].name
+            raise ValueError(
+                f"data.train_csv={self.train_csv} and data.test_csv={self.test_csv}: only one of them is "
+                f"{dataset}'s own CSV, so samples would be judged against another dataset's images. "
+                "For your own CSVs use data=csv data.train_csv=PATH data.test_csv=PATH."
+            )
 
     def prepare_data(self) -> None:
         self._ensure_csvs()
         self.setup()  # parse and cache once, in one process, before any training starts
 
     def _ensure_csvs(self) -> None:
-        if not self.train_csv.exists():
-            if not self._is_mnist_default(self.train_csv):  # a user's own CSV is never replaced by MNIST
-                raise FileNotFoundError(f"{self.train_csv}: no such CSV file (data.train_csv)")
-            download_mnist(self.data_dir / "mnist_train.csv", self.data_dir / "mnist_test.csv", self.mirrors)
+        own = self._is_default(self.train_csv, "train")
+        if own and not (self.train_csv.exists() and self.test_csv.exists()):
+            dataset = DATASETS[self.download]
+            mirrors = self.mirrors or list(dataset.mirrors)
+            download_mnist(self._default_csv("train"), self._default_csv("test"), mirrors, dataset=dataset)
+        for key, path in (("train_csv", self.train_csv), ("test_csv", self.test_csv)):
+            if path is not None and not path.exists():  # a user's own CSV is never replaced by a download
+                raise FileNotFoundError(f"{path}: no such CSV file (data.{key})")
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:

@@ -7,10 +7,11 @@ drawn on the CPU, so a picture can be reproduced and shared as its seeds.
 from pathlib import Path
 
 import torch
+from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from gan.data import PIXELS
-from gan.judge import load_judge
+from gan.data import PIXELS, load_csv
+from gan.judge import content_key, default_path, load_judge
 
 
 def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
@@ -61,14 +62,15 @@ def arithmetic(z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, list
     return torch.stack([z_a, z_b, z_a + z_b, z_a - z_b]), ["A", "B", "A+B", "A-B"]
 
 
-def judge_titles(judge, images: torch.Tensor, labels: list[str] | None = None) -> list[str]:
+def judge_titles(judge, images: torch.Tensor, labels: list[str] | None = None, class_names=None) -> list[str]:
     """Each image's label (if any) with the judge's digit and confidence, e.g. ``A+B: 3 (97%)``; a stacked
     image gets a digit per channel and the least of their confidences, e.g. ``3 1 4 (88%)``."""
     channels = images.shape[-1] // PIXELS
     with torch.no_grad():
         probabilities = judge(images.reshape(-1, PIXELS)).softmax(1)
     confidence, digit = probabilities.max(1)
-    digits = [" ".join(map(str, row)) for row in digit.view(-1, channels).tolist()]
+    names = list(class_names or map(str, range(10)))
+    digits = [" ".join(names[d] for d in row) for row in digit.view(-1, channels).tolist()]
     confidence = confidence.view(-1, channels).min(1).values
     labels = labels or [""] * len(images)
     return [
@@ -78,6 +80,21 @@ def judge_titles(judge, images: torch.Tensor, labels: list[str] | None = None) -
 
 
 def find_judge(cfg):
-    """The run's judge if one has been trained (``metrics.judge``), else None."""
-    path = Path(OmegaConf.select(cfg, "metrics.judge", default="data/judge.pt"))
-    return load_judge(path)[0] if path.is_file() else None
+    """The run's judge if one has been trained for its dataset (``metrics.judge``, else found by the training
+    data's content), else None."""
+    data = instantiate(cfg.data)
+    cache = data.data_dir / "cache"
+    path = OmegaConf.select(cfg, "metrics.judge", default=None)
+    if path is None:
+        path = default_path(data.data_dir / "judges", data.judge_name, content_key(*load_csv(data.train_csv, cache)))
+    return load_judge(path)[0] if Path(path).is_file() else None
+
+
+def class_index(name_or_index: str, class_names: list[str]) -> int:
+    """A class given by its name (``Bag``, any case) or its index (``8``)."""
+    lowered = [name.lower() for name in class_names]
+    if name_or_index.lower() in lowered:
+        return lowered.index(name_or_index.lower())
+    if name_or_index.isdigit() and int(name_or_index) < len(class_names):
+        return int(name_or_index)
+    raise ValueError(f"{name_or_index!r} is not a class: give an index 0..9 or one of {', '.join(class_names)}")

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from gan.data import MnistDataset
+from gan.data import MnistDataset, load_csv
 from gan.files import atomic_path
 
 FEATURES = 128
@@ -86,15 +86,24 @@ def train_judge(
     return judge, accuracy(judge, test.images, test.labels.long())
 
 
-def _source(train_csv) -> str:
-    """Identifies the training CSV version a judge was trained on."""
-    path = Path(train_csv).resolve()
-    stat = path.stat()
-    return hashlib.sha1(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+JUDGE_FLOOR = 0.8  # below this test accuracy the judge's metrics are flagged as untrustworthy
+MIN_TRAIN_IMAGES = 1000  # fewer training images than this cannot teach a judge 10 classes
 
 
-def save_judge(judge: Judge, test_accuracy: float, train_csv, path) -> None:
-    state = {"state_dict": judge.state_dict(), "test_accuracy": test_accuracy, "source": _source(train_csv)}
+def content_key(labels: torch.Tensor, pixels: torch.Tensor) -> str:
+    """Names a training set by its content, whatever its path, mtime or header row."""
+    digest = hashlib.sha1(labels.numpy().tobytes())
+    digest.update(pixels.numpy().tobytes())
+    return digest.hexdigest()[:12]
+
+
+def default_path(judge_dir, dataset: str, key: str) -> Path:
+    """Where the judge of a training set lives: its dataset's name and its content, so judges never collide."""
+    return Path(judge_dir) / f"{dataset}-{key}.pt"
+
+
+def save_judge(judge: Judge, test_accuracy: float, key: str, dataset: str, path) -> None:
+    state = {"state_dict": judge.state_dict(), "test_accuracy": test_accuracy, "source": key, "dataset": dataset}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -106,14 +115,47 @@ def load_judge(path) -> tuple[Judge, float]:
     return judge.eval(), state["test_accuracy"]
 
 
-def ensure_judge(train_csv, test_csv, path, cache_dir, log=print) -> Judge:
-    """The judge cached at ``path`` for this training CSV, trained (once) when there is none."""
-    path = Path(path)
-    if path.is_file() and torch.load(path, weights_only=True)["source"] == _source(train_csv):
-        return load_judge(path)[0]
-    log(f"judge: none at {path} for {train_csv}; training one (once; python scripts/train_classifier.py)")
+def untrustworthy(test_accuracy: float) -> str | None:
+    """The warning for a judge below the floor, else None."""
+    if test_accuracy >= JUDGE_FLOOR:
+        return None
+    return (
+        f"UNTRUSTWORTHY METRICS: the judge reads only {test_accuracy:.1%} of its own test set correctly "
+        f"(floor {JUDGE_FLOOR:.0%}); modes, KL, confident, judge-FD and judge-IS mean little. "
+        "More (and labelled) training images make a better judge."
+    )
+
+
+def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=None, log=print) -> tuple[Judge, dict]:
+    """The judge of this training set, trained (once) when there is none; with a description of it.
+
+    The judge is found by the training data's content (``default_path``), or at ``path`` when given; a file
+    there that belongs to other data is never overwritten. Returns (judge, {"dataset", "judge",
+    "judge_accuracy"}), the accuracy measured on ``test_csv`` when the judge was trained.
+    """
+    labels, pixels = load_csv(train_csv, cache_dir)
+    key = content_key(labels, pixels)
+    path = Path(path) if path is not None else default_path(judge_dir, dataset, key)
+    if path.is_file():
+        state = torch.load(path, weights_only=True)
+        if state.get("source") == key:
+            judge, test_accuracy = load_judge(path)
+            return judge, {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}
+        raise ValueError(
+            f"metrics.judge={path} is the judge of other training data ({state.get('dataset', 'unknown')}), "
+            f"not of {train_csv}; it is left as it is. Set metrics.judge=null to keep one judge per dataset."
+        )
+    if len(labels) < MIN_TRAIN_IMAGES:
+        log(
+            f"WARNING: {train_csv} has {len(labels)} images, fewer than the {MIN_TRAIN_IMAGES} a judge needs to "
+            "learn the classes: expect an untrustworthy judge"
+        )
+    log(f"judge: none for {dataset} ({train_csv}, content {key}) yet; training one into {path} (once)")
     started = time.perf_counter()
     judge, test_accuracy = train_judge(train_csv, test_csv, cache_dir)
-    save_judge(judge, test_accuracy, train_csv, path)
-    log(f"judge: test accuracy {test_accuracy:.4f} after {time.perf_counter() - started:.0f} s; saved {path}")
-    return judge.eval()
+    save_judge(judge, test_accuracy, key, dataset, path)
+    log(f"judge: test accuracy {test_accuracy:.4f} on {test_csv} after {time.perf_counter() - started:.0f} s")
+    warning = untrustworthy(test_accuracy)
+    if warning:
+        log(f"WARNING: {warning}")
+    return judge.eval(), {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}

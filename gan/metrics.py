@@ -19,6 +19,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
 from gan.data import PIXELS
+from gan.judge import JUDGE_FLOOR, untrustworthy
 from gan.stacked import stack_codes
 
 LN_10 = math.log(10)  # the KL of a single class against uniform
@@ -77,9 +78,12 @@ class JudgeMetrics:
     stacked): the rest are not legibly any digit.
     """
 
-    def __init__(self, judge, reference_images: torch.Tensor, channels: int = 1):
+    def __init__(self, judge, reference_images: torch.Tensor, channels: int = 1, about=None, class_names=None):
         self.judge = judge.eval()
         self.channels = channels
+        # which dataset and judge: {"dataset", "judge" (its file), "judge_accuracy"} (tables name them)
+        self.about = dict(about or {})
+        self.class_names = list(class_names or map(str, range(10)))
         self.possible = 10**channels
         # judge-FD and judge-IS take the judge's features and logits as they are: one judge pass per image set
         self.fd = FrechetInceptionDistance(feature=_Given(judge.body.num_features), reset_real_features=False)
@@ -100,6 +104,7 @@ class JudgeMetrics:
         logits = self.judge.head(features)
         probability, digit = logits.softmax(1).max(1)
         confident = (probability > CONFIDENT).view(len(images), self.channels).all(1)
+        share = None
         if self.channels == 1:
             share = torch.bincount(digit, minlength=10).double() / len(images)
             modes = int((share >= MODE_SHARE).sum())
@@ -127,6 +132,11 @@ class JudgeMetrics:
         }
         if digits is not None:  # how often the judge reads the digit that was asked for
             values["conditional_accuracy"] = (digit == digits).double().mean().item()
+        if share is not None:  # the per-class histogram: each class's share of the samples, by its name
+            values["class_share"] = dict(zip(self.class_names, share.tolist(), strict=True))
+        if "judge_accuracy" in self.about:
+            values["judge_accuracy"] = self.about["judge_accuracy"]
+            values["trustworthy"] = float(self.about["judge_accuracy"] >= JUDGE_FLOOR)
         return values
 
 
@@ -139,6 +149,10 @@ class EpochMetrics(L.Callback):
 
     def setup(self, trainer, pl_module, stage) -> None:
         self.metrics.to(pl_module.device)
+        about = self.metrics.about
+        if pl_module.logger is not None and about:
+            text = describe_judge(about)
+            pl_module.logger.experiment.add_text("judge", text, 0)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         values = self.metrics(
@@ -146,7 +160,9 @@ class EpochMetrics(L.Callback):
         )
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, **values})
         if pl_module.logger is not None:
-            pl_module.logger.log_metrics({f"metrics/{k}": v for k, v in values.items()}, step=pl_module.updates)
+            scalars = {f"metrics/{k}": v for k, v in values.items() if not isinstance(v, dict)}
+            scalars |= {f"classes/{k}": v for k, v in values.get("class_share", {}).items()}
+            pl_module.logger.log_metrics(scalars, step=pl_module.updates)
         pl_module.log_dict(
             {"modes": float(values["modes"]), "confident": values["confident"], "judge_fd": values["judge_fd"]},
             prog_bar=True,
@@ -158,6 +174,17 @@ class EpochMetrics(L.Callback):
 
     def load_state_dict(self, state_dict) -> None:
         self.history = state_dict["history"]
+
+
+def describe_judge(about: dict) -> str:
+    """One line naming the dataset and its judge's accuracy, with the loud warning when the judge is too weak."""
+    text = f"dataset: {about.get('dataset', '?')}; judge: {about.get('judge', '?')}"
+    if "judge_accuracy" in about:
+        text += f", test accuracy {about['judge_accuracy']:.2%} on the dataset's own test set"
+        warning = untrustworthy(about["judge_accuracy"])
+        if warning:
+            text += f"\n\n**{warning}**"
+    return text
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:

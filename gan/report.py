@@ -8,6 +8,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from gan.files import atomic_path
+from gan.judge import untrustworthy
 
 METRICS = ("modes", "kl", "confident", "judge_fd")
 IGNORED_KEYS = {"sweep", "+sweep", "trainer.enable_progress_bar"}  # say nothing about the result
@@ -43,10 +44,20 @@ def _number(value, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _dataset_cell(summary: dict) -> str:
+    """The dataset and its judge's accuracy, flagged loudly when the judge is below the floor."""
+    judge = summary.get("judge") or {}
+    if "judge_accuracy" not in judge:
+        return summary.get("dataset") or "-"
+    flag = " **UNTRUSTWORTHY**" if untrustworthy(judge["judge_accuracy"]) else ""
+    return f"{summary.get('dataset')} ({judge['judge_accuracy']:.1%}){flag}"
+
+
 def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> str:
     keys = varying_keys(runs)
     header = [
         *keys,
+        "dataset (judge accuracy)",
         "status",
         "final D loss",
         "final G loss",
@@ -67,6 +78,7 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
             link = f"[png]({target.as_posix().replace(' ', '%20')})"
         cells = [
             *(run["overrides"].get(k, "") for k in keys),
+            _dataset_cell(summary),
             run["status"],
             _number(summary.get("final_d_loss"), 4),
             _number(summary.get("final_g_loss"), 4),
@@ -103,7 +115,8 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault(tuple(run["overrides"].get(k, "") for k in keys), []).append(run)
-    header = [*keys, "runs", "updates", "modes", "KL", "confident", "judge-FD", "training s / run"]
+    header = [*keys, "dataset (judge accuracy)", "runs", "updates", "modes", "KL", "confident", "judge-FD"]
+    header.append("training s / run")
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for setting, members in groups.items():
         done = [run["summary"] for run in members if run["summary"] and run["summary"].get("metrics")]
@@ -111,6 +124,7 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
         possible = final[0].get("possible_modes", 10) if final else 10
         cells = [
             *setting,
+            _dataset_cell(done[0]) if done else "-",
             f"{len(done)} of {len(members)}",
             ", ".join(sorted({str(summary["updates"]) for summary in done})) or "-",
             _mean_cell([m["modes"] for m in final], 1) + (f" / {possible}" if final else ""),

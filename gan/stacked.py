@@ -64,7 +64,7 @@ class StackedMnistDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def plot_image(self, index: int, path) -> Path:
+    def plot_image(self, index: int, path, class_names=None) -> Path:
         """Save sample ``index`` in colour, titled with the digits it stacks (red, green, blue)."""
         figure = Figure(figsize=(4, 4))
         axes = figure.subplots()
@@ -88,9 +88,13 @@ class StackedMnistDataModule(MnistDataModule):
         self.samples, self.channels = samples, channels
 
     def _ensure_csvs(self) -> None:
+        if self.test_csv is None:
+            raise ValueError("data.test_csv is not set: Stacked MNIST pools the training and test images")
         super()._ensure_csvs()
-        if not self.test_csv.exists():
-            raise FileNotFoundError(f"{self.test_csv}: no such CSV file (data.test_csv; Stacked MNIST pools both)")
+
+    @property
+    def judge_name(self) -> str:
+        return self.download or super().judge_name  # the judge of the MNIST CSVs it stacks
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:

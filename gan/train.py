@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.checkpointing import AtomicCheckpointIO, SaveOnInterrupt
 from gan.data import MnistDataset
 from gan.files import atomic_path
-from gan.judge import ensure_judge
+from gan.judge import ensure_judge, untrustworthy
 from gan.metrics import EpochMetrics, JudgeMetrics
 from gan.module import GAN
 from gan.plots import save_loss_progress, save_sample_grid
@@ -49,6 +49,12 @@ def check_config(cfg: DictConfig) -> None:
             valid = False
         if not valid:
             raise ValueError(f"{key}={value} is invalid: it must be {requirement}")
+    channels = OmegaConf.select(cfg, "data.channels", default=1)
+    if channels > 1 and OmegaConf.select(cfg, "model.generator.classes", default=None) is not None:
+        raise ValueError(
+            f"model=conditional draws one digit per image, but data.channels={channels} images stack several "
+            "(Stacked MNIST): use an unconditional model"
+        )
 
 
 def build_module(cfg: DictConfig) -> GAN:
@@ -78,14 +84,37 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     return checkpoint, checkpoint.parent.parent
 
 
-def judge_metrics(cfg: DictConfig) -> JudgeMetrics:
-    """The judge of ``cfg``'s dataset (trained once if missing), measuring against its test images.
+def judge_metrics(cfg: DictConfig, data=None) -> JudgeMetrics:
+    """The judge of ``cfg``'s dataset (trained once if missing), measuring against that dataset's test images.
 
     Stacked MNIST is judged digit by digit, with the MNIST judge of the CSVs it is built from."""
-    cache = Path(cfg.data.data_dir) / "cache"
-    judge = ensure_judge(cfg.data.train_csv, cfg.data.test_csv, cfg.metrics.judge, cache)
-    channels = OmegaConf.select(cfg, "data.channels", default=1)
-    return JudgeMetrics(judge, MnistDataset(cfg.data.test_csv, cache).images, channels)
+    data = data or instantiate(cfg.data)
+    if data.test_csv is None:
+        raise ValueError(
+            "data.test_csv is not set: the judge measures samples against the dataset's own test images. "
+            "Give data.test_csv=PATH (from the same data as data.train_csv), or train with metrics.enabled=false."
+        )
+    cache = data.data_dir / "cache"
+    judge, about = ensure_judge(
+        data.train_csv, data.test_csv, cache, data.judge_name, data.data_dir / "judges", cfg.metrics.judge
+    )
+    warning = untrustworthy(about["judge_accuracy"])
+    if warning:
+        print(f"WARNING: {warning}")
+    about["dataset"] = data.name
+    test = MnistDataset(data.test_csv, cache).images
+    return JudgeMetrics(judge, test, data.channels, about=about, class_names=data.class_names)
+
+
+def _warn_if_tiny(cfg: DictConfig, data) -> None:
+    """Say what a dataset too small for this run will leave out, before any training."""
+    updates = -(-len(data.train_set) // (data.batch_size * data.pack))
+    epochs = cfg.trainer.max_epochs if cfg.trainer.max_epochs and cfg.trainer.max_epochs > 0 else 1
+    if updates * epochs < cfg.log_every:
+        print(
+            f"WARNING: {data.train_csv} gives {updates * epochs} updates, fewer than log_every={cfg.log_every}: "
+            "no losses will be recorded (no loss curves, no progress.csv rows)"
+        )
 
 
 def metric_samples(cfg: DictConfig, datamodule) -> int:
@@ -132,9 +161,11 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         torch.set_num_threads(threads)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
-    epoch_metrics = (
-        EpochMetrics(judge_metrics(cfg), metric_samples(cfg, datamodule), cfg.seed) if cfg.metrics.enabled else None
-    )
+    if cfg.metrics.enabled:
+        epoch_metrics = EpochMetrics(judge_metrics(cfg, datamodule), metric_samples(cfg, datamodule), cfg.seed)
+    else:
+        epoch_metrics = None
+    _warn_if_tiny(cfg, datamodule)
     module = build_module(cfg)
     checkpoints = run_dir / "checkpoints"
     trainer = instantiate(
@@ -170,6 +201,8 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
         "final_d_loss": last["D"],
         "final_g_loss": last["G"],
         "loss_balance": balance,
+        "dataset": datamodule.name,
+        "judge": epoch_metrics.metrics.about if epoch_metrics else None,
         "metrics": final_metrics,
         "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
         # what a hyperparameter search minimises: judge-FD when measured, else the loss balance
@@ -180,7 +213,8 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
     if trainer.is_global_zero:  # one process writes the run's files
         rows, cols = module.sample_grid
         images = module.sample(module.fixed_noise, module.fixed_labels).cpu()
-        titles = [f"digit {d}" for d in module.fixed_labels.tolist()] if module.classes else None
+        names = datamodule.class_names
+        titles = [f"asked: {names[d]}" for d in module.fixed_labels.tolist()] if module.classes else None
         save_sample_grid(images, rows, cols, run_dir / "samples.png", titles=titles)
         save_loss_progress(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
         _write_progress(module.progress, run_dir / "progress.csv")

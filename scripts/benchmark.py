@@ -52,6 +52,7 @@ def time_walkthrough(csv: Path, args: dict) -> float:
 def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path) -> float:
     cfg = compose(
         *overrides,
+        "data=csv",
         f"data.train_csv={csv}",
         f"data.data_dir={workdir}",
         f"data.batch_size={batch_size}",

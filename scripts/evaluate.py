@@ -11,7 +11,7 @@ import json
 
 from hydra.utils import instantiate
 
-from gan.metrics import format_table, sample_images
+from gan.metrics import describe_judge, format_table, sample_images
 from gan.train import judge_metrics, load_run, metric_samples
 
 
@@ -27,21 +27,25 @@ def main() -> None:
 
     module, cfg, checkpoint = load_run(args.run)
     run_dir = checkpoint.parent.parent
-    metrics = judge_metrics(cfg)
-    seed = cfg.seed if args.seed is None else args.seed
-
     data = instantiate(cfg.data)
     data.setup()
+    metrics = judge_metrics(cfg, data)
+    seed = cfg.seed if args.seed is None else args.seed
     samples = args.samples or metric_samples(cfg, data)
     real = data.train_set.images[:samples]
-    name = "Stacked MNIST" if data.channels > 1 else "MNIST"
     rows = {
         f"generated ({samples:,}, {checkpoint.name})": metrics(
             *sample_images(module.sampler, module.noise, samples, seed)
         ),
-        f"real {name} ({len(real):,} training images)": metrics(real),
+        f"real {data.name} ({len(real):,} training images)": metrics(real),
     }
-    print(json.dumps(rows, indent=2) if args.json else f"{run_dir}\n\n{format_table(rows)}")
+    if args.json:
+        print(json.dumps({"dataset": data.name, "judge": metrics.about, "rows": rows}, indent=2))
+        return
+    print(f"{run_dir}\n{describe_judge(metrics.about)}\n\n{format_table(rows)}")
+    shares = rows[next(iter(rows))].get("class_share")
+    if shares:  # the generated samples' per-class histogram
+        print("\nclass shares of the generated samples: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,18 @@ import argparse
 from pathlib import Path
 
 import torch
+from hydra.utils import instantiate
 
-from gan.explore import arithmetic, find_judge, interpolate, judge_titles, noise_vectors, one_hot, render
+from gan.explore import (
+    arithmetic,
+    class_index,
+    find_judge,
+    interpolate,
+    judge_titles,
+    noise_vectors,
+    one_hot,
+    render,
+)
 from gan.files import atomic_path
 from gan.plots import save_sample_grid
 from gan.train import load_run
@@ -32,7 +42,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="output folder (default: RUN/generated)")
     parser.add_argument("--grayscale", action="store_true", help="gray colormap instead of the walkthrough's Blues")
     parser.add_argument("--no-judge", action="store_true", help="do not title images with the judge's digit")
-    parser.add_argument("--digit", type=int, help="conditional runs: the digit to draw (default: 0, 1, 2, ... in turn)")
+    parser.add_argument(
+        "--digit", help="conditional runs: the class to draw, by index or name (default: 0, 1, 2, ... in turn)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     samples = commands.add_parser("samples", help="a grid of images, one per seed")
     samples.add_argument("--seeds", type=int, nargs="+", help="default: 0 .. rows*cols-1")
@@ -47,8 +59,8 @@ def main() -> None:
     commands.choices["interpolate"].add_argument("--slerp", action="store_true", help="spherical, for Gaussian noise")
     digits = commands.add_parser("interpolate-digits", help="conditional runs: one seed, from digit A to digit B")
     digits.add_argument("seed", type=int)
-    digits.add_argument("digit_a", type=int)
-    digits.add_argument("digit_b", type=int)
+    digits.add_argument("digit_a", help="a class index or name")
+    digits.add_argument("digit_b", help="a class index or name")
     digits.add_argument("--steps", type=int, default=12)
     args = parser.parse_args()
 
@@ -58,6 +70,13 @@ def main() -> None:
         args.digit is not None or args.command == "interpolate-digits" or getattr(args, "per_digit", False)
     ):
         parser.error(f"{args.run} is not a conditional run (model=conditional): it takes no digit")
+    class_names = instantiate(cfg.data).class_names
+    try:  # a class by index (7) or by name (Bag)
+        for key in ("digit", "digit_a", "digit_b"):
+            if getattr(args, key, None) is not None:
+                setattr(args, key, class_index(getattr(args, key), class_names))
+    except ValueError as error:
+        parser.error(str(error))
     labels, digits = None, None
     if args.command == "samples":
         rows, cols = (10, args.cols) if args.per_digit else (args.rows, args.cols)
@@ -93,7 +112,7 @@ def main() -> None:
     images = render(module.sampler, z, digits)
 
     judge = None if args.no_judge else find_judge(cfg)
-    titles = judge_titles(judge, images, labels) if judge is not None else labels
+    titles = judge_titles(judge, images, labels, class_names) if judge is not None else labels
     out = args.out or checkpoint.parent.parent / "generated"
     png = save_sample_grid(
         images, rows, cols, out / f"{name}.png", cmap="gray" if args.grayscale else "Blues", titles=titles

@@ -26,7 +26,9 @@ def main(cfg) -> None:
     data.prepare_data()
     dataset = data.train_set  # MNIST's CSV rows, or Stacked MNIST's samples (in colour)
     for index in cfg.indices:
-        print(f"wrote {dataset.plot_image(index, f'{out}/image_{index}.png')}  (label = {int(dataset.labels[index])})")
+        picture = dataset.plot_image(index, f"{out}/image_{index}.png", data.class_names)
+        label = int(dataset.labels[index])
+        print(f"wrote {picture}  (label = {label}{'' if data.channels > 1 else f', {data.class_names[label]}'})")
     # the walkthrough's generator check: an untrained G turns one seed into a noisy, grey-ish image
     module = build_module(cfg)
     image = module.sample(module.noise(1, module.latent_dim), torch.zeros(1, dtype=torch.long))  # digit 0 if asked

@@ -1,37 +1,44 @@
-"""Train the judge: the MNIST classifier behind the mode-collapse metrics.
+"""Train the judge: the classifier of a dataset behind its mode-collapse metrics.
 
-    python scripts/train_classifier.py                      # -> data/judge.pt, prints the test accuracy
-    python scripts/train_classifier.py --epochs 5 --out data/judge.pt
+    python scripts/train_classifier.py                          # MNIST -> data/judges/mnist-<content>.pt
+    python scripts/train_classifier.py data=fashion_mnist       # Fashion-MNIST's own judge
+    python scripts/train_classifier.py data=csv data.train_csv=a.csv data.test_csv=b.csv --epochs 5
 
-Training a GAN with metrics on trains it once by itself when data/judge.pt is missing; this script does it
-explicitly (or again). MNIST is downloaded first if needed (MNIST_MIRROR works here too).
+A training run with metrics on trains its dataset's judge once by itself when there is none; this script does
+it explicitly, or again. The judge is stored under the dataset's name and the training data's
+content, so judges of different datasets never overwrite each other. Downloads work as in training
+(MNIST_MIRROR, FASHION_MNIST_MIRROR).
 """
 
 import argparse
-from pathlib import Path
 
-from gan.data import MnistDataModule
-from gan.judge import save_judge, train_judge
+from hydra.utils import instantiate
+
+from gan.config import compose
+from gan.data import load_csv
+from gan.judge import content_key, default_path, save_judge, train_judge, untrustworthy
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default="data", help="folder of mnist_train.csv and mnist_test.csv")
-    parser.add_argument("--train-csv", help="training CSV (default: DATA_DIR/mnist_train.csv)")
-    parser.add_argument("--test-csv", help="test CSV (default: DATA_DIR/mnist_test.csv)")
+    parser.add_argument("overrides", nargs="*", help="data config overrides, as for train.py: data=fashion_mnist")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="where to save the judge (default: DATA_DIR/judge.pt)")
+    parser.add_argument("--out", help="where to save the judge (default: data_dir/judges/<name>-<content>.pt)")
     args = parser.parse_args()
 
-    data_dir = Path(args.data_dir)
-    train_csv = Path(args.train_csv or data_dir / "mnist_train.csv")
-    test_csv = Path(args.test_csv or data_dir / "mnist_test.csv")
-    MnistDataModule(data_dir=data_dir, train_csv=train_csv, test_csv=test_csv).prepare_data()
-    judge, test_accuracy = train_judge(train_csv, test_csv, data_dir / "cache", epochs=args.epochs, seed=args.seed)
-    out = Path(args.out or data_dir / "judge.pt")
-    save_judge(judge, test_accuracy, train_csv, out)
-    print(f"test accuracy {test_accuracy:.4f} on {test_csv}; saved {out}")
+    data = instantiate(compose(*args.overrides).data)
+    data.prepare_data()
+    if data.test_csv is None:
+        parser.error("data.test_csv is not set: the judge's accuracy is measured on the dataset's own test set")
+    key = content_key(*load_csv(data.train_csv, data.data_dir / "cache"))  # the CSV's, also for Stacked MNIST
+    out = args.out or default_path(data.data_dir / "judges", data.judge_name, key)
+    judge, accuracy = train_judge(data.train_csv, data.test_csv, data.data_dir / "cache", args.epochs, seed=args.seed)
+    save_judge(judge, accuracy, key, data.judge_name, out)
+    print(f"{data.name}: test accuracy {accuracy:.4f} on {data.test_csv}; saved {out}")
+    warning = untrustworthy(accuracy)
+    if warning:
+        print(f"WARNING: {warning}")
 
 
 if __name__ == "__main__":

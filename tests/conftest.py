@@ -21,6 +21,7 @@ def compose_config(*overrides: str):
 def tiny_run_config(csv, data_dir, *overrides: str):
     """A quiet config for a short run on a tiny CSV: chunks of 32 images, no progress bar or model summary."""
     return compose_config(
+        "data=csv",
         f"data.train_csv={csv}",
         f"data.data_dir={data_dir}",
         "data.chunk_size=32",

@@ -34,6 +34,7 @@ def test_the_conditional_generator_uses_its_label():
 def test_both_train_through_the_same_loop(tiny_csv, tmp_path, overrides):
     cfg = compose_config(
         *overrides,
+        "data=csv",
         f"data.train_csv={tiny_csv}",
         f"data.data_dir={tmp_path}",
         "data.batch_size=8",
@@ -59,7 +60,6 @@ def test_a_short_conditional_run_draws_the_asked_digit_well_above_chance(mnist_d
         "trainer.enable_progress_bar=false",
         "metrics.enabled=true",
         "metrics.samples=2000",
-        f"metrics.judge={mnist_dir / 'judge.pt'}",
     )
     summary = train(cfg, tmp_path / "run")
     assert summary["metrics"]["conditional_accuracy"] > 0.5  # chance is 0.1

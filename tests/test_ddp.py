@@ -16,6 +16,7 @@ def test_two_ddp_processes_train_identical_networks_on_different_data(tmp_path):
             ROOT / "scripts" / "train.py",
             "model=improved",
             "noise=randn",
+            "data=csv",
             f"data.train_csv={csv}",
             f"data.data_dir={tmp_path}",
             "data.chunk_size=16",

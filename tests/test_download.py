@@ -1,3 +1,4 @@
+import dataclasses
 import gzip
 import hashlib
 import struct
@@ -27,7 +28,8 @@ def fake_mirror(tmp_path, monkeypatch):
         contents[f"{prefix}-labels-idx1-ubyte.gz"] = idx_bytes(rng.integers(0, 10, count))
     for name, raw in contents.items():
         (mirror / name).write_bytes(gzip.compress(raw))
-    monkeypatch.setattr(download, "MNIST_FILES", {n: hashlib.md5(r).hexdigest() for n, r in contents.items()})
+    files = {n: hashlib.md5(r).hexdigest() for n, r in contents.items()}
+    monkeypatch.setattr(download, "MNIST", dataclasses.replace(download.MNIST, files=files))
     monkeypatch.delenv(download.MIRROR_ENV, raising=False)
     return mirror, contents
 

@@ -81,6 +81,7 @@ def trained_runs(tmp_path_factory):
         out = run(
             ROOT / "scripts" / "train.py",
             *overrides,
+            "data=csv",
             f"data.train_csv={csv}",
             f"data.data_dir={folder}",
             "metrics.enabled=false",
@@ -133,6 +134,7 @@ def test_check_discriminator_prints_d_on_real_and_noise(trained_runs):
     folder, _ = trained_runs
     out = run(
         ROOT / "scripts" / "check_discriminator.py",
+        "data=csv",
         f"data.train_csv={folder / 'tiny.csv'}",
         f"data.data_dir={folder}",
         "model=improved",
@@ -149,6 +151,7 @@ def test_show_data_draws_images_and_an_untrained_generator(trained_runs):
     folder, _ = trained_runs
     out = run(
         ROOT / "scripts" / "show_data.py",
+        "data=csv",
         f"data.train_csv={folder / 'tiny.csv'}",
         f"data.data_dir={folder}",
         "indices=[0,17]",

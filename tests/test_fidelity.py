@@ -22,6 +22,7 @@ def test_batch_size_1_matches_the_walkthrough_bit_for_bit(rung, tiny_csv, tmp_pa
     overrides, reference_args = LADDER[rung]
     cfg = compose_config(
         *overrides,
+        "data=csv",
         f"data.train_csv={tiny_csv}",
         f"data.data_dir={tmp_path}",
         "seed=7",

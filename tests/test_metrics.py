@@ -43,13 +43,10 @@ def judge_path(mnist_dir):
     """The judge, trained once on real MNIST through the same code train.py and train_classifier.py use."""
     from gan.judge import ensure_judge
 
-    ensure_judge(
-        mnist_dir / "mnist_train.csv",
-        mnist_dir / "mnist_test.csv",
-        mnist_dir / "judge.pt",
-        mnist_dir / "cache",
+    _, about = ensure_judge(
+        mnist_dir / "mnist_train.csv", mnist_dir / "mnist_test.csv", mnist_dir / "cache", "mnist", mnist_dir / "judges"
     )
-    return mnist_dir / "judge.pt"
+    return about["judge"]
 
 
 @pytest.fixture(scope="session")

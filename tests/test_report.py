@@ -8,13 +8,14 @@ import yaml
 from gan.report import grouped_table, read_sweep
 
 
-def _run(sweep, name, overrides, modes=None, kl=None, seconds=100.0):
+def _run(sweep, name, overrides, modes=None, kl=None, seconds=100.0, accuracy=0.99):
     run = sweep / name
     (run / ".hydra").mkdir(parents=True)
     (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
     if modes is not None:
         metrics = {"modes": modes, "possible_modes": 1000, "kl": kl, "confident": 0.5, "judge_fd": 10.0}
         summary = {"updates": 4000, "fit_seconds": seconds, "metrics": metrics, "metrics_per_epoch": [metrics]}
+        summary |= {"dataset": "stacked_mnist", "judge": {"judge": "j.pt", "judge_accuracy": accuracy}}
         (run / "summary.json").write_text(json.dumps(summary))
 
 
@@ -24,18 +25,26 @@ def test_grouped_table_pools_seeds_with_mean_and_standard_error(tmp_path):
     _run(tmp_path, "p2-0", ["model.pack=2", "seed=0"], 1000, 0.05, seconds=200)
     _run(tmp_path, "p2-1", ["model.pack=2", "seed=1"])  # failed: no summary
     rows = grouped_table(read_sweep(tmp_path), over="seed").splitlines()
-    assert rows[0].startswith("| model.pack | runs | updates | modes | KL |")
+    assert rows[0].startswith("| model.pack | dataset (judge accuracy) | runs | updates | modes | KL |")
     unpacked = rows[2].split(" | ")
     # modes 900, 950, 1000: mean 950, sample standard deviation 50, standard error 50 / sqrt(3) = 28.9
-    assert unpacked[1:5] == ["3 of 3", "4000", "950.0 ± 28.9 / 1000", "0.800 ± 0.115"]
+    assert unpacked[1:6] == ["stacked_mnist (99.0%)", "3 of 3", "4000", "950.0 ± 28.9 / 1000", "0.800 ± 0.115"]
     packed = rows[3].split(" | ")
-    assert packed[1:5] == ["1 of 2", "4000", "1000.0 / 1000", "0.050"] and packed[-1] == "200 |"
+    assert packed[2:6] == ["1 of 2", "4000", "1000.0 / 1000", "0.050"] and packed[-1] == "200 |"
+
+
+def test_a_judge_below_the_floor_is_flagged_in_both_tables(tmp_path):
+    from gan.report import markdown_table
+
+    _run(tmp_path, "a", ["seed=0"], 10, 0.0, accuracy=0.098)
+    for table in (grouped_table(read_sweep(tmp_path)), markdown_table(read_sweep(tmp_path))):
+        assert "stacked_mnist (9.8%) **UNTRUSTWORTHY**" in table
 
 
 def test_grouped_table_of_an_empty_setting_says_so(tmp_path):
     _run(tmp_path, "a", ["model.pack=1", "seed=0"])
     _run(tmp_path, "b", ["model.pack=2", "seed=0"])
-    assert "| 1 | 0 of 1 | - | - |" in grouped_table(read_sweep(tmp_path))
+    assert "| 1 | - | 0 of 1 | - | - |" in grouped_table(read_sweep(tmp_path))
 
 
 @pytest.mark.parametrize("values", [[1.0], [2.0, 4.0]])

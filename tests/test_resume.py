@@ -141,6 +141,7 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
     command = [
         sys.executable,
         ROOT / "scripts" / "train.py",
+        "data=csv",
         f"data.train_csv={tiny_csv}",
         f"data.data_dir={tmp_path}",
         "data.chunk_size=8",

@@ -10,7 +10,7 @@ from gan.metrics import JudgeMetrics, mode_counts
 from gan.plots import save_sample_grid, tile
 from gan.stacked import StackedMnistDataset, stack_codes
 from gan.train import train
-from tests.conftest import synthetic, tiny_run_config, write_csv
+from tests.conftest import compose_config, synthetic, write_csv
 
 
 @pytest.fixture
@@ -111,10 +111,12 @@ def test_stacked_pictures_are_colour():
 
 def test_a_short_packed_stacked_run_trains(tiny_pool, tmp_path):
     train_csv, test_csv = tiny_pool
-    cfg = tiny_run_config(
-        train_csv,
-        tmp_path,
+    cfg = compose_config(
         "data=stacked_mnist",
+        f"data.train_csv={train_csv}",
+        f"data.data_dir={tmp_path}",
+        "data.chunk_size=32",
+        "trainer.enable_progress_bar=false",
         f"data.test_csv={test_csv}",
         "data.samples=256",
         "data.batch_size=16",

@@ -25,6 +25,7 @@ def sweep(workdir, *overrides):
             sys.executable,
             ROOT / "scripts" / "train.py",
             "-m",
+            "data=csv",
             f"data.train_csv={workdir / 'tiny.csv'}",
             f"data.data_dir={workdir}",
             "metrics.enabled=false",

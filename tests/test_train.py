@@ -57,6 +57,7 @@ def test_train_script_writes_one_run_folder_named_by_its_overrides(tiny_csv, tmp
             ROOT / "scripts" / "train.py",
             "model=improved",
             "noise=randn",
+            "data=csv",
             f"data.train_csv={tiny_csv}",
             f"data.data_dir={tmp_path}",
             "trainer.enable_progress_bar=false",
