@@ -67,7 +67,8 @@ def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path
 
 def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: int) -> float:
     """The three-step update written as a plain loop: the floor the project's batched mode is held to."""
-    module = build_module(compose(*overrides, "metrics.enabled=false"))
+    cfg = compose(*overrides, "metrics.enabled=false")
+    module = build_module(cfg)
     D, G, loss, noise = module.discriminator, module.generator, module.loss, module.noise
     opt_d, opt_g = module.optimizer(D.parameters()), module.optimizer(G.parameters())
 
@@ -77,6 +78,8 @@ def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: i
         optimizer.step()
 
     started = time.perf_counter()
+    if cfg.data.shuffle:  # the same epoch as the project's (model=dcgan shuffles): one gather, then slices
+        images = images[torch.randperm(len(images))]
     for real in images.split(batch_size):
         ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
         step(opt_d, loss(D(real), ones))
