@@ -161,9 +161,20 @@ class UpdateChunks:
     """
 
     def __init__(
-        self, images, labels, batch_size: int, chunk_size: int, shuffle: bool, seed: int, position=None, rank=0, ranks=1
+        self,
+        images,
+        labels,
+        batch_size: int,
+        chunk_size: int,
+        shuffle: bool,
+        seed: int,
+        position=None,
+        rank=0,
+        ranks=1,
+        pack: int = 1,
     ):
         self.images, self.labels = images, labels
+        self.pack = pack  # a packed D judges `pack` images at once: every update's count must divide by it
         # with several processes (DDP) each takes every ranks-th row of the epoch's order, all the same count
         self.rank, self.ranks = rank, ranks
         self.batch_size = batch_size
@@ -193,12 +204,14 @@ class UpdateChunks:
             order = torch.arange(len(self.images)) if order is None else order
             order = order[: len(order) // self.ranks * self.ranks][self.rank :: self.ranks]
         count = len(self.images) if order is None else len(order)
+        count -= count % self.batch_size % self.pack  # the epoch's last, short update: whole packs only
         order = None if order is None else order.to(self.images.device)
         for start in range(done * self.rows, count, self.rows):
+            end = min(start + self.rows, count)
             if order is None:  # file order in one process: slices, no copies
-                images, labels = self.images[start : start + self.rows], self.labels[start : start + self.rows]
+                images, labels = self.images[start:end], self.labels[start:end]
             else:
-                rows = order[start : start + self.rows]
+                rows = order[start:end]
                 images, labels = self.images[rows], self.labels[rows]
             if self.batch_size == 1:
                 yield list(zip(images.unbind(), labels.unbind(), strict=True))
@@ -305,7 +318,7 @@ class MnistDataModule(L.LightningDataModule):
         ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
         per_update = self.batch_size * self.pack
         return UpdateChunks(
-            images, labels, per_update, self.chunk_size, self.shuffle, self.seed, self._position, rank, ranks
+            images, labels, per_update, self.chunk_size, self.shuffle, self.seed, self._position, rank, ranks, self.pack
         )
 
     def _position(self) -> tuple[int, int]:

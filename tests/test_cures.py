@@ -99,3 +99,12 @@ def test_bad_cure_values_are_refused(key, tiny_csv, tmp_path):
 
     with pytest.raises(ValueError, match=key.split("=")[0]):
         check_config(tiny_run_config(tiny_csv, tmp_path, key))
+
+
+def test_the_last_short_update_of_an_epoch_keeps_whole_packs():
+    from gan.data import UpdateChunks
+
+    images, labels = torch.rand(200, 784), torch.zeros(200, dtype=torch.long)
+    chunks = UpdateChunks(images, labels, batch_size=3 * 64, chunk_size=2048, shuffle=False, seed=0, pack=3)
+    sizes = [len(update[0]) for chunk in chunks for update in chunk]
+    assert sizes == [192, 6]  # 200 = 192 + 8: the 2 images that make no whole pack of 3 are left out
