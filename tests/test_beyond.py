@@ -38,6 +38,7 @@ def test_both_train_through_the_same_loop(tiny_csv, tmp_path, overrides):
         f"data.train_csv={tiny_csv}",
         f"data.data_dir={tmp_path}",
         "data.batch_size=8",
+        "trainer.max_epochs=1",  # model=dcgan's preset trains 10
         "trainer.enable_progress_bar=false",
         "trainer.enable_model_summary=false",
     )

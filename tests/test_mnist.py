@@ -74,7 +74,9 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
         text=True,
     )
     assert evaluated.returncode == 0, evaluated.stderr
-    rows = list(json.loads(evaluated.stdout).values())
+    printed = json.loads(evaluated.stdout)
+    assert printed["dataset"] == "mnist" and printed["judge"]["judge_accuracy"] > 0.98  # the table names both
+    rows = list(printed["rows"].values())
     for key in ("modes", "kl", "judge_fd", "judge_is"):  # same seeds, same weights: the epoch-end numbers
         assert rows[0][key] == pytest.approx(summary["metrics"][key], rel=1e-5), key
     assert rows[1]["modes"] == 10  # the real-data reference row

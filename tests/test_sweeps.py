@@ -57,7 +57,7 @@ def test_a_multirun_compares_in_one_sweep_folder_and_report(workdir):
     report = subprocess.run([sys.executable, ROOT / "scripts" / "report.py", sweep_dir], capture_output=True, text=True)
     assert report.returncode == 0, report.stderr
     table = [line for line in report.stdout.splitlines() if line.startswith("| ") and "---" not in line]
-    assert table[0].startswith("| model | noise | status |")
+    assert table[0].startswith("| model | noise | dataset (judge accuracy) | status |")
     assert len(table) == 5 and sum("| done |" in line for line in table) == 3
     assert "stopped or running" in table[1]
     assert (sweep_dir / "report.md").is_file() and (sweep_dir / "report.png").stat().st_size > 0
