@@ -28,7 +28,8 @@ def main(cfg) -> None:
     for index in cfg.indices:
         picture = dataset.plot_image(index, f"{out}/image_{index}.png", data.class_names)
         label = int(dataset.labels[index])
-        print(f"wrote {picture}  (label = {label}{'' if data.channels > 1 else f', {data.class_names[label]}'})")
+        named = " ".join(map(str, dataset.digits[index].tolist())) if data.channels > 1 else data.class_names[label]
+        print(f"wrote {picture}  (label = {label}: {named})")
     # the walkthrough's generator check: an untrained G turns one seed into a noisy, grey-ish image
     module = build_module(cfg)
     image = module.sample(module.noise(1, module.latent_dim), torch.zeros(1, dtype=torch.long))  # digit 0 if asked
