@@ -263,13 +263,12 @@ class MnistDataModule(L.LightningDataModule):
         self.train_set: MnistDataset | None = None
 
     channels = 1  # of each image
+    metric_samples = 10_000  # generated images the judge measures per evaluation
 
     @property
     def judge_name(self) -> str:
         """The name of the judge that reads this dataset's images."""
         return self.name
-
-    metric_samples = 10_000  # generated images the judge measures per evaluation
 
     def _default_csv(self, split: str) -> Path | None:
         """The built-in dataset's own CSV for ``split`` (train or test), or None for a user's CSVs."""

@@ -40,9 +40,10 @@ class IdxDataset:
     files: dict  # file name -> MD5 of its uncompressed bytes
     mirror_env: str  # an environment variable naming a mirror to try first
     mirrors: tuple  # the public mirrors, tried in order
+    example_mirror: str  # a local copy to name in the error message
 
 
-MNIST = IdxDataset("MNIST", MNIST_FILES, MIRROR_ENV, DEFAULT_MIRRORS)
+MNIST = IdxDataset("MNIST", MNIST_FILES, MIRROR_ENV, DEFAULT_MIRRORS, "../shared/mnist")
 FASHION_MNIST = IdxDataset(
     "Fashion-MNIST",
     {  # the uncompressed MD5s of Zalando's release (github.com/zalandoresearch/fashion-mnist)
@@ -56,6 +57,7 @@ FASHION_MNIST = IdxDataset(
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
     ),
+    "../shared/fashion-mnist",
 )
 DATASETS = {"mnist": MNIST, "fashion_mnist": FASHION_MNIST}  # data.download -> the files it names
 
@@ -100,7 +102,7 @@ def fetch(name: str, mirrors, log=print, dataset: IdxDataset | None = None) -> b
     raise DownloadError(
         f"could not download {name}; mirrors tried:\n{tried}\n"
         f"Set {dataset.mirror_env} to a directory or URL holding the four {label} .gz files "
-        f"(e.g. {dataset.mirror_env}=../shared/{'mnist' if dataset is MNIST else 'fashion-mnist'}), "
+        f"(e.g. {dataset.mirror_env}={dataset.example_mirror}), "
         "or place the training and test CSVs in the data folder by hand."
     )
 

@@ -4,14 +4,12 @@ An integer seed names one noise vector: ``noise(latent_dim, generator=torch.Gene
 drawn on the CPU, so a picture can be reproduced and shared as its seeds.
 """
 
-from pathlib import Path
-
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from gan.data import PIXELS, load_csv
-from gan.judge import content_key, default_path, load_judge
+from gan.data import PIXELS
+from gan.judge import load_judge, locate_judge
 
 
 def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
@@ -83,11 +81,9 @@ def find_judge(cfg):
     """The run's judge if one has been trained for its dataset (``metrics.judge``, else found by the training
     data's content), else None."""
     data = instantiate(cfg.data)
-    cache = data.data_dir / "cache"
-    path = OmegaConf.select(cfg, "metrics.judge", default=None)
-    if path is None:
-        path = default_path(data.data_dir / "judges", data.judge_name, content_key(*load_csv(data.train_csv, cache)))
-    return load_judge(path)[0] if Path(path).is_file() else None
+    explicit = OmegaConf.select(cfg, "metrics.judge", default=None)
+    path = locate_judge(data.train_csv, data.data_dir / "cache", data.data_dir / "judges", data.judge_name, explicit)[0]
+    return load_judge(path)[0] if path.is_file() else None
 
 
 def class_index(name_or_index: str, class_names: list[str]) -> int:

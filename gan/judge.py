@@ -102,6 +102,14 @@ def default_path(judge_dir, dataset: str, key: str) -> Path:
     return Path(judge_dir) / f"{dataset}-{key}.pt"
 
 
+def locate_judge(train_csv, cache_dir, judge_dir, dataset: str, path=None) -> tuple[Path, str, int]:
+    """(the judge's file, the training data's content key, its image count): ``path`` if given, else the
+    dataset's own file under ``judge_dir``."""
+    labels, pixels = load_csv(train_csv, cache_dir)
+    key = content_key(labels, pixels)
+    return (Path(path) if path is not None else default_path(judge_dir, dataset, key)), key, len(labels)
+
+
 def save_judge(judge: Judge, test_accuracy: float, key: str, dataset: str, path) -> None:
     state = {"state_dict": judge.state_dict(), "test_accuracy": test_accuracy, "source": key, "dataset": dataset}
     with atomic_path(path) as tmp:
@@ -109,7 +117,10 @@ def save_judge(judge: Judge, test_accuracy: float, key: str, dataset: str, path)
 
 
 def load_judge(path) -> tuple[Judge, float]:
-    state = torch.load(path, weights_only=True)
+    return _from_state(torch.load(path, weights_only=True))
+
+
+def _from_state(state: dict) -> tuple[Judge, float]:
     judge = Judge()
     judge.load_state_dict(state["state_dict"])
     return judge.eval(), state["test_accuracy"]
@@ -129,25 +140,24 @@ def untrustworthy(test_accuracy: float) -> str | None:
 def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=None, log=print) -> tuple[Judge, dict]:
     """The judge of this training set, trained (once) when there is none; with a description of it.
 
-    The judge is found by the training data's content (``default_path``), or at ``path`` when given; a file
+    The judge is found by the training data's content (``locate_judge``), or at ``path`` when given; a file
     there that belongs to other data is never overwritten. Returns (judge, {"dataset", "judge",
-    "judge_accuracy"}), the accuracy measured on ``test_csv`` when the judge was trained.
+    "judge_accuracy"}), the accuracy measured on ``test_csv`` when the judge was trained; the caller warns
+    when it is below the floor (``untrustworthy``).
     """
-    labels, pixels = load_csv(train_csv, cache_dir)
-    key = content_key(labels, pixels)
-    path = Path(path) if path is not None else default_path(judge_dir, dataset, key)
+    path, key, images = locate_judge(train_csv, cache_dir, judge_dir, dataset, path)
     if path.is_file():
         state = torch.load(path, weights_only=True)
         if state.get("source") == key:
-            judge, test_accuracy = load_judge(path)
+            judge, test_accuracy = _from_state(state)
             return judge, {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}
         raise ValueError(
             f"metrics.judge={path} is the judge of other training data ({state.get('dataset', 'unknown')}), "
             f"not of {train_csv}; it is left as it is. Set metrics.judge=null to keep one judge per dataset."
         )
-    if len(labels) < MIN_TRAIN_IMAGES:
+    if images < MIN_TRAIN_IMAGES:
         log(
-            f"WARNING: {train_csv} has {len(labels)} images, fewer than the {MIN_TRAIN_IMAGES} a judge needs to "
+            f"WARNING: {train_csv} has {images} images, fewer than the {MIN_TRAIN_IMAGES} a judge needs to "
             "learn the classes: expect an untrustworthy judge"
         )
     log(f"judge: none for {dataset} ({train_csv}, content {key}) yet; training one into {path} (once)")
@@ -155,7 +165,4 @@ def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=N
     judge, test_accuracy = train_judge(train_csv, test_csv, cache_dir)
     save_judge(judge, test_accuracy, key, dataset, path)
     log(f"judge: test accuracy {test_accuracy:.4f} on {test_csv} after {time.perf_counter() - started:.0f} s")
-    warning = untrustworthy(test_accuracy)
-    if warning:
-        log(f"WARNING: {warning}")
     return judge.eval(), {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}

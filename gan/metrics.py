@@ -110,7 +110,8 @@ class JudgeMetrics:
             modes = int((share >= MODE_SHARE).sum())
             kl = mode_counts(digit, 10)["kl"]
         else:
-            modes, kl = mode_counts(stack_codes(digit.view(len(images), self.channels)), self.possible).values()
+            counted = mode_counts(stack_codes(digit.view(len(images), self.channels)), self.possible)
+            modes, kl = counted["modes_covered"], counted["kl"]
         self.fd.reset()  # the real features stay (reset_real_features=False)
         for batch in features.split(BATCH):
             self.fd.update(batch, real=False)

@@ -37,10 +37,8 @@ class StackedMnistDataset:
     def __init__(self, train_csv, test_csv, samples=128_000, channels=3, seed=0, cache_dir="data/cache"):
         if samples < 1 or channels < 1:
             raise ValueError(f"Stacked MNIST needs samples >= 1 and channels >= 1, got {samples} and {channels}")
-        (train_labels, train_pixels), (test_labels, test_pixels) = (
-            load_csv(train_csv, cache_dir),
-            load_csv(test_csv, cache_dir),
-        )
+        train_labels, train_pixels = load_csv(train_csv, cache_dir)
+        test_labels, test_pixels = load_csv(test_csv, cache_dir)
         pool_labels, pool_pixels = torch.cat([train_labels, test_labels]), torch.cat([train_pixels, test_pixels])
         rows = self._draw(len(pool_labels), samples, channels, seed, Path(cache_dir), (train_csv, test_csv))
         self.channels = channels

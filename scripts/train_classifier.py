@@ -15,8 +15,7 @@ import argparse
 from hydra.utils import instantiate
 
 from gan.config import compose
-from gan.data import load_csv
-from gan.judge import content_key, default_path, save_judge, train_judge, untrustworthy
+from gan.judge import locate_judge, save_judge, train_judge, untrustworthy
 
 
 def main() -> None:
@@ -31,8 +30,10 @@ def main() -> None:
     data.prepare_data()
     if data.test_csv is None:
         parser.error("data.test_csv is not set: the judge's accuracy is measured on the dataset's own test set")
-    key = content_key(*load_csv(data.train_csv, data.data_dir / "cache"))  # the CSV's, also for Stacked MNIST
-    out = args.out or default_path(data.data_dir / "judges", data.judge_name, key)
+    # keyed by the training CSV (for Stacked MNIST: the MNIST CSV it stacks)
+    out, key, _ = locate_judge(
+        data.train_csv, data.data_dir / "cache", data.data_dir / "judges", data.judge_name, args.out
+    )
     judge, accuracy = train_judge(data.train_csv, data.test_csv, data.data_dir / "cache", args.epochs, seed=args.seed)
     save_judge(judge, accuracy, key, data.judge_name, out)
     print(f"{data.name}: test accuracy {accuracy:.4f} on {data.test_csv}; saved {out}")
