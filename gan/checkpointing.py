@@ -1,10 +1,14 @@
-"""Checkpoints that are always whole, and one more on Ctrl-C or SIGTERM so no run is lost."""
+"""Checkpoints that are always whole: at every epoch end, every few minutes within an epoch, and on Ctrl-C or
+SIGTERM, so no run loses more than a few minutes."""
 
 import signal
+import time
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+from omegaconf import OmegaConf
 
 from gan.files import atomic_path
 
@@ -16,6 +20,58 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         with atomic_path(path) as tmp:
             super().save_checkpoint(checkpoint, tmp, storage_options)
+
+
+class Checkpoints(Checkpoint):
+    """``epoch=N.ckpt`` and ``last.ckpt`` at each epoch end, and ``last.ckpt`` every ``every_minutes`` of training
+    within an epoch, so a hard kill (``kill -9``, out of memory, power loss) loses at most that long.
+
+    A checkpoint is written between chunks, where weights, optimizers, the data position and the noise RNG
+    all describe the same moment: resuming from any of them continues exactly. The schedule follows the
+    clock and the epochs, not Lightning's step counter (which this project does not advance).
+    """
+
+    def __init__(self, dirpath, every_minutes: float | None = 2.0):
+        if every_minutes is not None and not every_minutes > 0:
+            raise ValueError(f"checkpoints.every_minutes must be > 0, or null for epoch ends only, got {every_minutes}")
+        self.dirpath = Path(dirpath)
+        self.every_seconds = None if every_minutes is None else 60.0 * every_minutes
+        self._saved_at = 0.0
+
+    @property
+    def last(self) -> Path:
+        return self.dirpath / "last.ckpt"
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._saved_at = time.monotonic()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self.every_seconds is None:
+            return
+        due = time.monotonic() - self._saved_at >= self.every_seconds
+        if trainer.world_size > 1:  # every process must take part in a save: rank 0's clock decides
+            due = trainer.strategy.broadcast(due, src=0)
+        if due:
+            self._save(trainer, self.last)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._save(trainer, self.dirpath / f"epoch={trainer.current_epoch}.ckpt")
+        self._save(trainer, self.last)
+
+    def _save(self, trainer, path: Path) -> None:
+        trainer.save_checkpoint(path)
+        self._saved_at = time.monotonic()
+
+
+class ConfigInCheckpoints(L.Callback):
+    """Every checkpoint carries the run's whole config (resolved), so ``resume=``, ``evaluate.py`` and
+    ``generate.py`` work from the .ckpt file alone, even when it is copied out of its run folder."""
+
+    def __init__(self, cfg):
+        self.config = OmegaConf.to_container(cfg, resolve=True)
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
+        checkpoint["config"] = self.config
 
 
 class TrainingInterrupted(Exception):

@@ -180,8 +180,8 @@ class UpdateChunks:
         self.batch_size = batch_size
         self.rows = max(batch_size, chunk_size // batch_size * batch_size)
         self.shuffle, self.seed = shuffle, seed
-        # () -> (epoch, chunks of it already trained): where an epoch's iteration starts, so that a run
-        # resumed mid-epoch continues with the very next chunk
+        # () -> (epoch, updates of it already done): where an epoch's iteration starts, so that a run
+        # resumed mid-epoch continues with the very next update
         self.position = position or self._count_epochs
         self._epochs = 0
 
@@ -192,31 +192,36 @@ class UpdateChunks:
     def __len__(self) -> int:
         return math.ceil(len(self.images) // self.ranks / self.rows)
 
-    def _order(self, epoch: int) -> torch.Tensor:
+    def __iter__(self):
+        epoch, done = self.position()
+        rows = self._epoch_rows(epoch)
+        count = len(self.images) if rows is None else len(rows)
+        count -= count % self.batch_size % self.pack  # the epoch's last, short update: whole packs only
+        for start in range(done * self.batch_size, count, self.rows):
+            end = min(start + self.rows, count)
+            if rows is None:  # file order in one process: slices, no copies
+                yield self._updates(self.images[start:end], self.labels[start:end])
+            else:
+                yield self._updates(self.images[rows[start:end]], self.labels[rows[start:end]])
+
+    def _epoch_rows(self, epoch: int) -> torch.Tensor | None:
+        """This process's rows of ``epoch``, in training order; None for the file's own order in one process."""
+        order = self._shuffled(epoch) if self.shuffle else None
+        if self.ranks > 1:
+            order = torch.arange(len(self.images)) if order is None else order
+            order = order[: len(order) // self.ranks * self.ranks][self.rank :: self.ranks]
+        return None if order is None else order.to(self.images.device)
+
+    def _shuffled(self, epoch: int) -> torch.Tensor:
         # a generator of its own, seeded by (seed, epoch): the global RNG that draws the noise is untouched
         seed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
         return torch.randperm(len(self.images), generator=torch.Generator().manual_seed(seed))
 
-    def __iter__(self):
-        epoch, done = self.position()
-        order = self._order(epoch) if self.shuffle else None
-        if self.ranks > 1:
-            order = torch.arange(len(self.images)) if order is None else order
-            order = order[: len(order) // self.ranks * self.ranks][self.rank :: self.ranks]
-        count = len(self.images) if order is None else len(order)
-        count -= count % self.batch_size % self.pack  # the epoch's last, short update: whole packs only
-        order = None if order is None else order.to(self.images.device)
-        for start in range(done * self.rows, count, self.rows):
-            end = min(start + self.rows, count)
-            if order is None:  # file order in one process: slices, no copies
-                images, labels = self.images[start:end], self.labels[start:end]
-            else:
-                rows = order[start:end]
-                images, labels = self.images[rows], self.labels[rows]
-            if self.batch_size == 1:
-                yield list(zip(images.unbind(), labels.unbind(), strict=True))
-            else:
-                yield list(zip(images.split(self.batch_size), labels.split(self.batch_size), strict=True))
+    def _updates(self, images: torch.Tensor, labels: torch.Tensor) -> list:
+        """A chunk's rows as its updates: one unbatched image each at batch size 1, else batches."""
+        if self.batch_size == 1:
+            return list(zip(images.unbind(), labels.unbind(), strict=True))
+        return list(zip(images.split(self.batch_size), labels.split(self.batch_size), strict=True))
 
 
 class MnistDataModule(L.LightningDataModule):
@@ -315,11 +320,25 @@ class MnistDataModule(L.LightningDataModule):
         images = self.train_set.images.to(device)
         labels = self.train_set.labels.long().to(device)
         ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
-        per_update = self.batch_size * self.pack
         return UpdateChunks(
-            images, labels, per_update, self.chunk_size, self.shuffle, self.seed, self._position, rank, ranks, self.pack
+            images,
+            labels,
+            self.images_per_update,
+            self.chunk_size,
+            self.shuffle,
+            self.seed,
+            self._position,
+            rank,
+            ranks,
+            self.pack,
         )
 
+    @property
+    def images_per_update(self) -> int:
+        """Real images one update takes in one process (the epoch's last update may take fewer)."""
+        return self.batch_size * self.pack
+
     def _position(self) -> tuple[int, int]:
-        # after a restart Lightning has reset `ready` to the chunks completed before the checkpoint
-        return self.trainer.current_epoch, self.trainer.fit_loop.epoch_loop.batch_progress.current.ready
+        # the module's own record of the run (gan.state), restored from the checkpoint when resuming
+        epoch = self.trainer.current_epoch
+        return epoch, self.trainer.lightning_module.state.position(epoch)

@@ -12,29 +12,6 @@ from gan.data import PIXELS
 from gan.judge import load_judge, locate_judge
 
 
-def noise_vectors(noise, latent_dim: int, seeds: list[int]) -> torch.Tensor:
-    """[len(seeds), latent_dim]: the noise vector each integer seed names."""
-    return torch.stack([noise(latent_dim, generator=torch.Generator().manual_seed(s)) for s in seeds])
-
-
-@torch.no_grad()
-def render(generator, seeds: torch.Tensor, digits: torch.Tensor | None = None) -> torch.Tensor:
-    """images [N, channels * 784], one forward pass per seed: a seed's image then never depends on which batch it is in
-    (a matrix product can round differently for another batch size), so it is the same in every command.
-
-    ``digits`` [N, classes] are a conditional generator's digit vectors (one-hot, or mixed to interpolate).
-    """
-    generator.eval()  # BatchNorm (dcgan) uses its running statistics for single images
-    rows = [z.unsqueeze(0) for z in seeds]
-    if digits is None:
-        return torch.cat([generator(z) for z in rows])
-    return torch.cat([generator(z, y.unsqueeze(0)) for z, y in zip(rows, digits, strict=True)])
-
-
-def one_hot(digits, classes: int) -> torch.Tensor:
-    return torch.nn.functional.one_hot(torch.as_tensor(digits), classes).float()
-
-
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical: bool = False) -> torch.Tensor:
     """[steps, latent_dim] from z_a to z_b, both ends included (the walkthrough's 12 steps).
 

@@ -20,6 +20,7 @@ from torchmetrics.image.inception import InceptionScore
 
 from gan.data import PIXELS
 from gan.judge import JUDGE_FLOOR, untrustworthy
+from gan.sampling import one_hot, render
 from gan.stacked import stack_codes
 
 LN_10 = math.log(10)  # the KL of a single class against uniform
@@ -28,23 +29,19 @@ CONFIDENT = 0.9  # a sample is legible when the judge's max softmax exceeds this
 BATCH = 1000
 
 
-@torch.no_grad()
-def sample_images(generator, noise, count: int, seed: int, device=None):
+def sample_images(generator, noise, count: int, seed: int):
     """``count`` images [count, channels * 784] from seeds drawn on the CPU with their own RNG: the same on any device.
+    Drawn through ``gan.sampling.render`` (eval mode, no training state touched), on the generator's device.
 
     Returns (images, requested digits): a conditional generator is asked for each digit in turn (1,000 of each
     in 10,000); the digits are None for an unconditional one.
     """
     seeds = noise(count, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    classes = getattr(generator, "classes", None)
-    if classes is None:
-        return torch.cat([generator(batch.to(device)) for batch in seeds.split(BATCH)]), None
-    digits = torch.arange(count) % classes
-    one_hot = torch.nn.functional.one_hot(digits, classes).to(seeds.dtype)
-    images = [
-        generator(z.to(device), y.to(device)) for z, y in zip(seeds.split(BATCH), one_hot.split(BATCH), strict=True)
-    ]
-    return torch.cat(images), digits.to(device)
+    if generator.classes is None:
+        return render(generator, seeds, batch_size=BATCH), None
+    digits = torch.arange(count) % generator.classes
+    images = render(generator, seeds, one_hot(digits, generator.classes, seeds.dtype), batch_size=BATCH)
+    return images, digits.to(images.device)
 
 
 class _Given(torch.nn.Identity):
@@ -156,9 +153,7 @@ class EpochMetrics(L.Callback):
             pl_module.logger.experiment.add_text("judge", text, 0)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        values = self.metrics(
-            *sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed, pl_module.device)
-        )
+        values = self.metrics(*sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed))
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, **values})
         if pl_module.logger is not None:
             scalars = {f"metrics/{k}": v for k, v in values.items() if not isinstance(v, dict)}

@@ -15,6 +15,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan.plots import tile
+from gan.sampling import noise_vectors, one_hot, render
+from gan.state import TrainingState
 
 STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
 
@@ -29,8 +31,9 @@ class GAN(L.LightningModule):
         noise,  # (*shape, generator=None, device=None) -> seeds: gan.noise.Uniform (torch.rand) or Gaussian
         log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
         sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel
-        sample_seed: int = 0,
         ema_decay: float | None = None,  # a cure: sample from an exponential moving average of G's weights
+        max_updates: int | None = None,  # stop after this many updates over the run (None: no limit)
+        max_images: int | None = None,  # stop once this many real images have been seen (None: no limit)
     ):
         super().__init__()
         if log_every < 1:
@@ -48,18 +51,19 @@ class GAN(L.LightningModule):
             else None
         )
         self.latent_dim = generator.latent_dim
-        self.classes = getattr(generator, "classes", None)  # a conditional GAN's number of digits, else None
+        self.classes = generator.classes  # a conditional GAN's number of digits, else None
         self.log_every = log_every
         self.sample_grid = tuple(sample_grid)
-        # a fixed noise batch from its own generator: epochs compare, and the global RNG is not touched
+        self.max_updates, self.max_images = max_updates, max_images
+        # the panel shows seeds 0, 1, 2, ...: the images `generate.py RUN samples` draws for the same grid
         rows, cols = self.sample_grid
-        fixed = noise(rows * cols, self.latent_dim, generator=torch.Generator().manual_seed(sample_seed))
-        self.register_buffer("fixed_noise", fixed)
+        self.register_buffer("fixed_noise", noise_vectors(noise, self.latent_dim, range(rows * cols)))
         # a conditional panel asks for the digits in turn: 0, 1, 2, ... (derived, so not saved in checkpoints)
         self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1), persistent=False)
-        self.updates = 0  # three-step updates done, over all epochs
+        self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
         self._stage = 0  # which of the three steps is running, for the message if one fails
-        self._rng_to_restore = None  # RNG state from a checkpoint, applied when training starts
+        # 32-true only (checked in gan.checks): Lightning's precision plugin would do nothing here, and its
+        # per-call hooks in manual_backward cost more than the arithmetic at batch size 1
         self._backward = torch.Tensor.backward
         self._d_parameters = list(discriminator.parameters())  # toggled around G's step; listed once, not per step
         self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
@@ -73,35 +77,52 @@ class GAN(L.LightningModule):
         """The generator that draws the run's pictures and metrics: G, or its moving average with ``ema_decay``."""
         return self.generator if self.ema_generator is None else self.ema_generator.module
 
-    @torch.no_grad()
+    @property
+    def updates(self) -> int:
+        """Three-step updates done, over all epochs."""
+        return self.state.updates
+
     def sample(self, seeds: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``)."""
-        return self.sampler(seeds.to(self.device), *self._condition(labels))
+        """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``), through ``gan.sampling.render``."""
+        digits = None if self.classes is None else one_hot(labels, self.classes, seeds.dtype)
+        return render(self.sampler, seeds, digits)
 
     def _condition(self, labels):
         """The extra inputs of a conditional network: () for the walkthrough's, (one-hot digits,) otherwise."""
         if self.classes is None:
             return ()
-        return (torch.nn.functional.one_hot(labels.to(self.device), self.classes).to(self.fixed_noise.dtype),)
+        return (one_hot(labels, self.classes, self.fixed_noise.dtype).to(self.device),)
 
     def _random_digits(self, batch_shape):
         return () if self.classes is None else self._condition(torch.randint(0, self.classes, batch_shape))
 
     def training_step(self, chunk, chunk_index):
         # The raw torch optimizers: Lightning's per-step hooks cost more than the arithmetic at batch size 1.
+        # Lightning's global_step therefore stays 0: the run's own counts are in `state`.
         opt_d, opt_g = (optimizer.optimizer for optimizer in self.optimizers())
+        room = self._updates_left(len(chunk))
         losses = []
-        for index, (images, labels) in enumerate(chunk):
+        for index, (images, labels) in enumerate(chunk[:room]):
             try:
                 losses.extend(self._update(images, labels, opt_d, opt_g))
             except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
                 if "between 0 and 1" not in str(error):
                     raise
                 raise self._non_finite(self.updates + index + 1, self._stage, "D's output") from error
-        # Lightning counts optimizer steps for global_step (checkpointing, max_steps): three per update.
-        self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress.increment_by(3 * len(chunk))
-        # losses stay on the device during the chunk; this is its only host sync
-        self._record(torch.stack(losses).view(-1, 3).cpu())
+        if losses:  # losses stay on the device during the chunk; this is its only host sync
+            self._record(torch.stack(losses).view(-1, 3).cpu(), chunk[:room])
+        if self.state.reached(self.max_updates, self.max_images):
+            self.trainer.should_stop = True  # Lightning's public way to end fit(): the epoch ends here
+
+    def _updates_left(self, wanted: int) -> int:
+        """How many of the chunk's ``wanted`` updates fit under max_updates and max_images."""
+        room = wanted
+        if self.max_updates is not None:
+            room = min(room, self.max_updates - self.updates)
+        if self.max_images is not None:  # whole updates until the count is reached (the last may pass it)
+            per_update = self.trainer.datamodule.images_per_update * self.trainer.world_size
+            room = min(room, -(-(self.max_images - self.state.images) // per_update))
+        return max(room, 0)
 
     def _update(self, real, labels, opt_d, opt_g):
         # () at batch size 1, as in the walkthrough; packed (model.pack=m), D sees m samples per judgement
@@ -136,16 +157,17 @@ class GAN(L.LightningModule):
         optimizer.step()
         return loss.detach()
 
-    def _record(self, losses: torch.Tensor) -> None:
-        """Check the chunk's losses [updates, 3]; keep every ``log_every``-th step of each network."""
+    def _record(self, losses: torch.Tensor, updates) -> None:
+        """Check the chunk's losses [updates, 3]; keep every ``log_every``-th step of each network; count the
+        ``updates`` (images, labels) done in the state."""
         finite = torch.isfinite(losses)
         if not finite.all():
             row, stage = (~finite).nonzero()[0].tolist()
             raise self._non_finite(self.updates + row + 1, stage, f"loss {losses[row, stage].item()}")
         records = []
+        u = self.updates
         for d_real, d_fake, g in losses.tolist():
-            self.updates += 1
-            u = self.updates
+            u += 1
             # D steps twice per update (real, then fake) and G once: count each network's own steps
             if (2 * u - 1) % self.log_every == 0:
                 records.append(("D", u, d_real))
@@ -157,6 +179,8 @@ class GAN(L.LightningModule):
             self.progress[network].append((step, value))
             if self.logger is not None:
                 self.logger.log_metrics({f"loss/{network}": value}, step=step)
+        images = sum(real.shape[:-1].numel() for real, _ in updates)  # 1 per update at batch size 1
+        self.state.advance(len(updates), images * self.trainer.world_size)
         d_mean, g_mean = losses[:, :2].mean().item(), losses[:, 2].mean().item()
         self.log_dict({"d_loss": d_mean, "g_loss": g_mean}, prog_bar=True, logger=False, batch_size=1)
 
@@ -181,27 +205,17 @@ class GAN(L.LightningModule):
                 raise RuntimeError("D and G differ between ranks after training: gradients were not synchronised")
 
     def on_save_checkpoint(self, checkpoint) -> None:
-        # the noise comes from torch's global RNG: its state makes a resumed run draw the same seeds
-        rng = {"cpu": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        checkpoint["gan"] = {"updates": self.updates, "progress": self.progress, "rng": rng}
+        checkpoint["gan"] = {"state": self.state.state_dict(), "progress": self.progress}
 
     def on_load_checkpoint(self, checkpoint) -> None:
-        self.updates = checkpoint["gan"]["updates"]
+        self.state.load_state_dict(checkpoint["gan"]["state"])
         self.progress = checkpoint["gan"]["progress"]
-        self._rng_to_restore = checkpoint["gan"]["rng"]
 
     def on_train_start(self) -> None:
         if self.trainer.world_size > 1:
             # DDP averages the gradients inside manual_backward; on one device a plain backward skips
             # Lightning's per-call hooks, which cost more than the arithmetic at batch size 1
             self._backward = self.manual_backward
-            if self._rng_to_restore is None:  # each rank draws its own noise, from a seed of its own
+            if not self.state.restoring:  # each rank draws its own noise, from a seed of its own
                 torch.manual_seed(torch.initial_seed() + self.global_rank)
-        rng = self._rng_to_restore
-        if rng is not None:  # applied here, after everything that restoring or setup may draw
-            torch.set_rng_state(rng["cpu"])
-            if "cuda" in rng and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(rng["cuda"])
-            self._rng_to_restore = None
+        self.state.restore_rng()  # a resumed run's: applied here, after everything that restoring or setup draws

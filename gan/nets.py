@@ -100,6 +100,8 @@ class Discriminator(nn.Module):
 class Generator(nn.Module):
     """seed [..., latent_dim] -> image [..., channels * 784] in (0, 1)."""
 
+    classes = None  # every generator says whether it is conditional: its number of digits, or None
+
     def __init__(
         self, latent_dim=1, hidden_dim=200, image_dim=PIXELS, leaky_slope=None, layer_norm=False, image_channels=1
     ):
@@ -202,6 +204,8 @@ class ConvDiscriminator(nn.Module):
 
 class ConvGenerator(nn.Module):
     """A small DCGAN generator: seed [..., latent_dim] -> image [..., image_channels * 784] in (0, 1)."""
+
+    classes = None  # unconditional
 
     def __init__(self, latent_dim=100, channels=32, image_channels=1):
         super().__init__()

@@ -24,7 +24,7 @@ def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     return pictures.reshape(channels, rows * 28, cols * 28)
 
 
-def save_loss_progress(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None, path) -> Path:
+def save_loss_curves(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None, path) -> Path:
     """One panel per network, drawn as the walkthrough's ``plot_progress``, with the balance line."""
     figure = Figure(figsize=(16, 4 * len(progress)), layout="constrained")
     panels = figure.subplots(len(progress), 1, squeeze=False)[:, 0]

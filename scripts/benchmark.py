@@ -6,13 +6,17 @@
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
   (a) the walkthrough's loop, transcribed literally (gan/walkthrough.py): pandas iloc dataset, batch 1
-  (b) this project's faithful mode: batch 1 through Trainer.fit, progress bar and TensorBoard logging on
-      ((a) and (b): the first --samples training images, 10,000 by default)
+  (p) the strongest plain PyTorch loop of the same arithmetic: the same update over an in-memory tensor,
+      batch 1, targets made once, no logging; its final weights must equal (b)'s, bit for bit
+  (b) this project's faithful mode: batch 1 through Trainer.fit, fixed costs included (Trainer set-up,
+      progress bar, TensorBoard logging, the epoch-end panel and checkpoints, the run's record)
+      ((a), (p) and (b): the first --samples training images, 10,000 by default; 60,000 is a full epoch)
   (c) a plain PyTorch loop of the same three-step update over in-memory tensors, the same networks: batch 256
-      for the MLPs, 64 for the DCGAN (model=dcgan, which has no (a) or (b))
+      for the MLPs, 64 for the DCGAN (model=dcgan, which has no (a), (p) or (b))
   (d) this project at that batch size through Trainer.fit ((c) and (d): all 60,000 training images, one epoch)
   (e) loading the 60,000 training images: the first CSV parse against the cached tensors
-"time ratio" is time per image against the reference row ((b)/(a), (d)/(c), cached/parse): below 1 is faster.
+"time ratio" is time per image against the row's reference ((b) against (p) and against (a), (d)/(c),
+cached/parse): below 1 is faster.
 Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
 """
 
@@ -26,9 +30,10 @@ from pathlib import Path
 import torch
 
 from gan import walkthrough
+from gan.build import build_module
 from gan.config import compose
 from gan.data import MnistDataModule, MnistDataset, load_csv, read_csv
-from gan.train import build_module, train
+from gan.train import train
 
 MODELS = {  # name -> (project overrides, walkthrough arguments; None: a model the walkthrough does not have)
     "baseline": (["model=baseline"], dict(improved=False, seed_size=1, generate_random=torch.rand)),
@@ -49,7 +54,41 @@ def time_walkthrough(csv: Path, args: dict) -> float:
     return time.perf_counter() - started
 
 
-def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path) -> float:
+def time_plain_faithful(images: torch.Tensor, overrides: list[str], weights: dict) -> float:
+    """The faithful update as the strongest plain loop: unbatched images [784] from an in-memory tensor, the
+    same networks, optimizers, noise and order of random draws as the project, nothing else. Its final
+    weights go into ``weights`` so they can be compared with the project's."""
+    cfg = compose(*overrides, "metrics.enabled=false")
+    torch.manual_seed(cfg.seed)
+    module = build_module(cfg)
+    D, G, loss, noise, latent = module.discriminator, module.generator, module.loss, module.noise, module.latent_dim
+    opt_d, opt_g = module.optimizer(D.parameters()), module.optimizer(G.parameters())
+    d_parameters = list(D.parameters())
+    one, zero = torch.ones(1), torch.zeros(1)
+
+    def step(optimizer, value):
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+
+    started = time.perf_counter()
+    for real in images.unbind():
+        step(opt_d, loss(D(real), one))
+        with torch.no_grad():
+            fake = G(noise(latent))
+        step(opt_d, loss(D(fake), zero))
+        for parameter in d_parameters:
+            parameter.requires_grad_(False)
+        step(opt_g, loss(D(G(noise(latent))), one))
+        for parameter in d_parameters:
+            parameter.requires_grad_(True)
+    seconds = time.perf_counter() - started
+    weights.update({f"discriminator.{k}": v for k, v in D.state_dict().items()})
+    weights.update({f"generator.{k}": v for k, v in G.state_dict().items()})
+    return seconds
+
+
+def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path, weights=None) -> float:
     cfg = compose(
         *overrides,
         "data=csv",
@@ -62,7 +101,13 @@ def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path
         f"threads={torch.get_num_threads()}",
     )
     run_dir = Path(tempfile.mkdtemp(dir=workdir))
-    return train(cfg, run_dir)["fit_seconds"]
+    started = time.perf_counter()  # fixed costs included: set-up, fit, and writing the run's record
+    train(cfg, run_dir)
+    seconds = time.perf_counter() - started
+    if weights is not None:
+        state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+        weights.update({k: v for k, v in state.items() if k.startswith(("generator.", "discriminator."))})
+    return seconds
 
 
 def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: int) -> float:
@@ -111,27 +156,43 @@ def main() -> None:
         out.writelines(line for _, line in zip(range(args.samples), f, strict=False))
     all_images = MnistDataset(source, workdir / "cache").images
 
+    subset = all_images[: args.samples]
     table = ["| model | row | images/s | time ratio |", "| --- | --- | --- | --- |"]
+    identical = []
     for name in MODELS if args.model == "all" else [args.model]:
         overrides, reference = MODELS[name]
         batch = BATCH[name]
-        rows = {}
+        plain_weights, project_weights = {}, {}
+        rows = {}  # row -> (measure, reference rows, images)
         if reference is not None:
-            rows["(a) walkthrough loop, batch 1"] = lambda r=reference: time_walkthrough(csv, r)
-            rows["(b) project faithful, batch 1"] = lambda o=overrides: time_project(csv, o, 1, workdir)
-        rows[f"(c) plain loop, batch {batch}"] = lambda o=overrides, b=batch: time_plain_batched(all_images, o, b)
-        rows[f"(d) project, batch {batch}"] = lambda o=overrides, b=batch: time_project(source, o, b, workdir)
+            walkthrough_row, plain_row = "(a) walkthrough loop, batch 1", "(p) plain in-memory loop, batch 1"
+            rows[walkthrough_row] = (lambda r=reference: time_walkthrough(csv, r), [], args.samples)
+            rows[plain_row] = (lambda o=overrides, w=plain_weights: time_plain_faithful(subset, o, w), [], args.samples)
+            rows["(b) project faithful, batch 1"] = (
+                lambda o=overrides, w=project_weights: time_project(csv, o, 1, workdir, w),
+                [plain_row, walkthrough_row],
+                args.samples,
+            )
+        plain_batched = f"(c) plain loop, batch {batch}"
+        rows[plain_batched] = (lambda o=overrides, b=batch: time_plain_batched(all_images, o, b), [], len(all_images))
+        rows[f"(d) project, batch {batch}"] = (
+            lambda o=overrides, b=batch: time_project(source, o, b, workdir),
+            [plain_batched],
+            len(all_images),
+        )
         seconds = {row: [] for row in rows}
         for _ in range(args.repeats):
-            for row, measure in rows.items():
+            for row, (measure, _, _) in rows.items():
                 seconds[row].append(measure())
         median = {row: statistics.median(values) for row, values in seconds.items()}
-        names = list(rows)
-        for index, row in enumerate(names):
-            reference_row = names[index - index % 2]
-            ratio = "reference" if row == reference_row else f"{median[row] / median[reference_row]:.2f}x"
-            count = args.samples if row[1] in "ab" else len(all_images)
+        for row, (_, references, count) in rows.items():
+            ratio = " / ".join(f"{median[row] / median[r]:.2f}x {r[:3]}" for r in references) or "reference"
             table.append(f"| {name} | {row} | {count / median[row]:,.0f} | {ratio} |")
+        if plain_weights:
+            same = plain_weights.keys() == project_weights.keys() and all(
+                torch.equal(plain_weights[k], project_weights[k]) for k in plain_weights
+            )
+            identical.append(f"{name}: (p) and (b) end with {'identical' if same else 'DIFFERENT'} weights")
 
     parse, cached = [], []
     cache = workdir / "load-cache"
@@ -152,10 +213,11 @@ def main() -> None:
         f"| {cached_s / parse_s:.3f}x |"
     )
     print(
-        f"\n{args.samples:,} images for (a) and (b), 60,000 for (c) and (d); {args.threads} thread(s); "
+        f"\n{args.samples:,} images for (a), (p) and (b), 60,000 for (c) and (d); {args.threads} thread(s); "
         f"median of {args.repeats} alternating repeats\n"
     )
     print("\n".join(table))
+    print("\n".join(["", *identical]))
 
 
 if __name__ == "__main__":

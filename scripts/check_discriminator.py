@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
 from gan.data import MnistDataset
-from gan.plots import save_loss_progress
+from gan.plots import save_loss_curves
 from gan.runs import register_resolvers
 from gan.sanity import train_discriminator_alone
 
@@ -38,7 +38,7 @@ def main(cfg) -> None:
     with torch.no_grad():
         print("D(real image):", " ".join(f"{discriminator(dataset.images[i]).item():.4f}" for i in picks.tolist()))
         print("D(torch.rand):", " ".join(f"{discriminator(torch.rand(784)).item():.4f}" for _ in range(cfg.examples)))
-    path = save_loss_progress({"D": progress}, None, f"{out}/discriminator_progress.png")
+    path = save_loss_curves({"D": progress}, None, f"{out}/discriminator_progress.png")
     print(f"trained on {len(images):,} real + {len(images):,} noise images; loss plot: {path}")
 
 

@@ -11,8 +11,9 @@ import json
 
 from hydra.utils import instantiate
 
+from gan.build import judge_metrics, metric_samples
+from gan.loading import load_run
 from gan.metrics import describe_judge, format_table, sample_images
-from gan.train import judge_metrics, load_run, metric_samples
 
 
 def main() -> None:

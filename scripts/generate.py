@@ -21,22 +21,81 @@ from pathlib import Path
 import torch
 from hydra.utils import instantiate
 
-from gan.explore import (
-    arithmetic,
-    class_index,
-    find_judge,
-    interpolate,
-    judge_titles,
-    noise_vectors,
-    one_hot,
-    render,
-)
+from gan.explore import arithmetic, class_index, find_judge, interpolate, judge_titles
 from gan.files import atomic_path
+from gan.loading import load_run
 from gan.plots import save_sample_grid
-from gan.train import load_run
+from gan.sampling import noise_vectors, one_hot, render
 
 
-def main() -> None:
+class Picture:
+    """What a subcommand draws: noise vectors (and digits) laid out as a grid, with the name of its files."""
+
+    def __init__(self, name, seeds, noise, rows, cols, digits=None, labels=None):
+        self.name, self.seeds, self.noise, self.rows, self.cols = name, seeds, noise, rows, cols
+        self.digits, self.labels = digits, labels
+
+
+def samples(args, module) -> Picture:
+    rows, cols = (10, args.cols) if args.per_digit else (args.rows, args.cols)
+    seeds = args.seeds or list(range(rows * cols))
+    if len(seeds) != rows * cols:
+        raise UsageError(f"{len(seeds)} seeds for a {rows}x{cols} grid")
+    name = f"samples_{'-'.join(map(str, seeds))}" if args.seeds else "samples"
+    digits = None
+    if module.classes is not None:
+        if args.digit is not None:
+            wanted = [args.digit] * len(seeds)
+            name += f"_digit{args.digit}"
+        elif args.per_digit:
+            wanted = [i // cols for i in range(len(seeds))]
+            name += "_per_digit"
+        else:  # the digits in turn, as the training panel asks for them
+            wanted = [i % module.classes for i in range(len(seeds))]
+        digits = one_hot(wanted, module.classes)
+    return Picture(name, seeds, noise_vectors(module.noise, module.latent_dim, seeds), rows, cols, digits)
+
+
+def interpolate_seeds(args, module) -> Picture:
+    seeds = [args.seed_a, args.seed_b]
+    z = interpolate(*noise_vectors(module.noise, module.latent_dim, seeds), args.steps, spherical=args.slerp)
+    name = f"interpolate_{args.seed_a}_{args.seed_b}{'_slerp' if args.slerp else ''}"
+    return Picture(name, seeds, z, 1, len(z), _one_digit(args, module, len(z)))
+
+
+def seed_arithmetic(args, module) -> Picture:
+    seeds = [args.seed_a, args.seed_b]
+    z, labels = arithmetic(*noise_vectors(module.noise, module.latent_dim, seeds))
+    name = f"arithmetic_{args.seed_a}_{args.seed_b}"
+    return Picture(name, seeds, z, 1, len(z), _one_digit(args, module, len(z)), labels)
+
+
+def interpolate_digits(args, module) -> Picture:
+    z = noise_vectors(module.noise, module.latent_dim, [args.seed]).repeat(args.steps, 1)
+    digits = interpolate(one_hot(args.digit_a, module.classes), one_hot(args.digit_b, module.classes), args.steps)
+    name = f"interpolate_digits_{args.seed}_{args.digit_a}_{args.digit_b}"
+    return Picture(name, [args.seed], z, 1, args.steps, digits)
+
+
+def _one_digit(args, module, count):
+    """A conditional run draws every image of a seed path as one digit: --digit, else 0."""
+    return None if module.classes is None else one_hot([args.digit or 0] * count, module.classes)
+
+
+COMMANDS = {
+    "samples": samples,
+    "interpolate": interpolate_seeds,
+    "arithmetic": seed_arithmetic,
+    "interpolate-digits": interpolate_digits,
+}
+CONDITIONAL_ONLY = "interpolate-digits"
+
+
+class UsageError(ValueError):
+    """A request this run cannot draw; reported through argparse's usage message."""
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", help="run folder or checkpoint")
     parser.add_argument("--out", type=Path, help="output folder (default: RUN/generated)")
@@ -46,81 +105,50 @@ def main() -> None:
         "--digit", help="conditional runs: the class to draw, by index or name (default: 0, 1, 2, ... in turn)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    samples = commands.add_parser("samples", help="a grid of images, one per seed")
-    samples.add_argument("--seeds", type=int, nargs="+", help="default: 0 .. rows*cols-1")
-    samples.add_argument("--rows", type=int, default=2)
-    samples.add_argument("--cols", type=int, default=3)
-    samples.add_argument("--per-digit", action="store_true", help="conditional runs: one row per digit 0-9")
+    grid = commands.add_parser("samples", help="a grid of images, one per seed")
+    grid.add_argument("--seeds", type=int, nargs="+", help="default: 0 .. rows*cols-1")
+    grid.add_argument("--rows", type=int, default=2)
+    grid.add_argument("--cols", type=int, default=3)
+    grid.add_argument("--per-digit", action="store_true", help="conditional runs: one row per digit 0-9")
     for name, text in (("interpolate", "seed A to seed B in steps"), ("arithmetic", "A, B, A+B, A-B")):
         command = commands.add_parser(name, help=text)
         command.add_argument("seed_a", type=int)
         command.add_argument("seed_b", type=int)
     commands.choices["interpolate"].add_argument("--steps", type=int, default=12, help="images, both ends included")
     commands.choices["interpolate"].add_argument("--slerp", action="store_true", help="spherical, for Gaussian noise")
-    digits = commands.add_parser("interpolate-digits", help="conditional runs: one seed, from digit A to digit B")
+    digits = commands.add_parser(CONDITIONAL_ONLY, help="conditional runs: one seed, from digit A to digit B")
     digits.add_argument("seed", type=int)
     digits.add_argument("digit_a", help="a class index or name")
     digits.add_argument("digit_b", help="a class index or name")
     digits.add_argument("--steps", type=int, default=12)
-    args = parser.parse_args()
+    return parser, parser.parse_args(argv)
 
+
+def main(argv=None) -> None:
+    parser, args = parse_args(argv)
     module, cfg, checkpoint = load_run(args.run)
-    latent_dim, classes = module.latent_dim, module.classes
-    if classes is None and (
-        args.digit is not None or args.command == "interpolate-digits" or getattr(args, "per_digit", False)
-    ):
+    asks_digit = args.digit is not None or args.command == CONDITIONAL_ONLY or getattr(args, "per_digit", False)
+    if module.classes is None and asks_digit:
         parser.error(f"{args.run} is not a conditional run (model=conditional): it takes no digit")
     class_names = instantiate(cfg.data).class_names
-    try:  # a class by index (7) or by name (Bag)
-        for key in ("digit", "digit_a", "digit_b"):
+    try:
+        for key in ("digit", "digit_a", "digit_b"):  # a class by index (7) or by name (Bag)
             if getattr(args, key, None) is not None:
                 setattr(args, key, class_index(getattr(args, key), class_names))
+        picture = COMMANDS[args.command](args, module)
     except ValueError as error:
         parser.error(str(error))
-    labels, digits = None, None
-    if args.command == "samples":
-        rows, cols = (10, args.cols) if args.per_digit else (args.rows, args.cols)
-        seeds = args.seeds or list(range(rows * cols))
-        if len(seeds) != rows * cols:
-            parser.error(f"{len(seeds)} seeds for a {rows}x{cols} grid")
-        z = noise_vectors(module.noise, latent_dim, seeds)
-        name = f"samples_{'-'.join(map(str, seeds))}" if args.seeds else "samples"
-        if classes is not None:
-            wanted = (
-                [i // cols for i in range(len(seeds))] if args.per_digit else [i % classes for i in range(len(seeds))]
-            )
-            wanted = [args.digit] * len(seeds) if args.digit is not None else wanted
-            digits = one_hot(wanted, classes)
-            name += "_per_digit" if args.per_digit else (f"_digit{args.digit}" if args.digit is not None else "")
-    elif args.command == "interpolate-digits":
-        seeds = [args.seed]
-        z = noise_vectors(module.noise, latent_dim, seeds).repeat(args.steps, 1)
-        digits = interpolate(one_hot(args.digit_a, classes), one_hot(args.digit_b, classes), args.steps)
-        name, rows, cols = f"interpolate_digits_{args.seed}_{args.digit_a}_{args.digit_b}", 1, args.steps
-    else:
-        seeds = [args.seed_a, args.seed_b]
-        z_a, z_b = noise_vectors(module.noise, latent_dim, seeds)
-        if args.command == "interpolate":
-            z = interpolate(z_a, z_b, args.steps, spherical=args.slerp)
-            name = f"interpolate_{args.seed_a}_{args.seed_b}{'_slerp' if args.slerp else ''}"
-        else:
-            z, labels = arithmetic(z_a, z_b)
-            name = f"arithmetic_{args.seed_a}_{args.seed_b}"
-        rows, cols = 1, len(z)
-        if classes is not None:
-            digits = one_hot([args.digit or 0] * len(z), classes)
-    images = render(module.sampler, z, digits)
+    images = render(module.sampler, picture.noise, picture.digits)  # the training panel's own path
 
     judge = None if args.no_judge else find_judge(cfg)
-    titles = judge_titles(judge, images, labels, class_names) if judge is not None else labels
+    titles = judge_titles(judge, images, picture.labels, class_names) if judge is not None else picture.labels
     out = args.out or checkpoint.parent.parent / "generated"
-    png = save_sample_grid(
-        images, rows, cols, out / f"{name}.png", cmap="gray" if args.grayscale else "Blues", titles=titles
-    )
-    with atomic_path(out / f"{name}.pt") as tmp:
-        record = {"command": args.command, "seeds": seeds, "noise": z, "digits": digits, "images": images}
-        torch.save(record | {"titles": titles}, tmp)
-    print(f"wrote {png} and {out / f'{name}.pt'}")
+    cmap = "gray" if args.grayscale else "Blues"
+    png = save_sample_grid(images, picture.rows, picture.cols, out / f"{picture.name}.png", cmap=cmap, titles=titles)
+    with atomic_path(out / f"{picture.name}.pt") as tmp:
+        record = {"command": args.command, "seeds": picture.seeds, "noise": picture.noise, "digits": picture.digits}
+        torch.save(record | {"images": images, "titles": titles}, tmp)
+    print(f"wrote {png} and {out / f'{picture.name}.pt'}")
 
 
 if __name__ == "__main__":

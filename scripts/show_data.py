@@ -12,9 +12,9 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
+from gan.build import build_module
 from gan.plots import save_sample_grid
 from gan.runs import register_resolvers
-from gan.train import build_module
 
 register_resolvers()
 
@@ -31,6 +31,7 @@ def main(cfg) -> None:
         named = " ".join(map(str, dataset.digits[index].tolist())) if data.channels > 1 else data.class_names[label]
         print(f"wrote {picture}  (label = {label}: {named})")
     # the walkthrough's generator check: an untrained G turns one seed into a noisy, grey-ish image
+    torch.manual_seed(cfg.seed)
     module = build_module(cfg)
     image = module.sample(module.noise(1, module.latent_dim), torch.zeros(1, dtype=torch.long))  # digit 0 if asked
     print(f"wrote {save_sample_grid(image, 1, 1, f'{out}/untrained_generator.png', titles=['untrained G'])}")

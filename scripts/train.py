@@ -17,8 +17,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 from gan.checkpointing import TrainingInterrupted
+from gan.loading import find_checkpoint
 from gan.runs import register_resolvers
-from gan.train import find_checkpoint, train
+from gan.train import train
 
 register_resolvers()
 

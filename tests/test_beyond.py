@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from gan.build import build_module
 from gan.nets import ConditionalDiscriminator, ConditionalGenerator, ConvDiscriminator, ConvGenerator
-from gan.train import build_module, train
+from gan.train import train
 from tests.conftest import compose_config
 
 

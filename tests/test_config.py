@@ -6,8 +6,8 @@ import torch
 from hydra.utils import instantiate
 
 from gan import losses, nets, noise
+from gan.build import build_module
 from gan.config import CONF_DIR as CONF
-from gan.train import build_module
 from tests.conftest import ROOT, compose_config
 
 GROUPS = ["data", "loss", "optimizer", "noise", "trainer", "model"]
@@ -72,7 +72,11 @@ def test_each_choice_stays_independently_overridable(overrides, check):
 
 
 def test_same_seed_same_networks_other_seed_other_networks():
-    a, b, c = (build_module(compose_config(f"seed={s}")) for s in (3, 3, 4))
+    def built(seed):
+        torch.manual_seed(seed)  # as training does with `seed`, just before building
+        return build_module(compose_config())
+
+    a, b, c = (built(s) for s in (3, 3, 4))
     assert torch.equal(a.generator.model[0].weight, b.generator.model[0].weight)
     assert not torch.equal(a.generator.model[0].weight, c.generator.model[0].weight)
 

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from gan.build import build_module
 from gan.nets import ConditionalDiscriminator, ConvDiscriminator, Discriminator, pack_samples
-from gan.train import build_module, train
+from gan.train import train
 from tests.conftest import compose_config, tiny_run_config
 
 MODELS = ["model=baseline", "model=improved", "model=conditional", "model=dcgan"]
@@ -78,8 +79,9 @@ def test_ema_weights_lag_g_and_draw_the_samples(tiny_csv, tmp_path):
     module.load_state_dict(state)
     assert module.sampler is module.ema_generator.module
     seeds = torch.randn(4, 100)
-    assert torch.equal(module.sample(seeds), module.ema_generator.module(seeds))
-    assert not torch.equal(module.sample(seeds), module.generator(seeds))
+    one_by_one = [seed.unsqueeze(0) for seed in seeds]  # sample() draws one seed per forward pass
+    assert torch.equal(module.sample(seeds), torch.cat([module.ema_generator.module(z) for z in one_by_one]))
+    assert not torch.equal(module.sample(seeds), torch.cat([module.generator(z) for z in one_by_one]))
 
 
 def test_ema_averages_over_updates():
@@ -95,7 +97,7 @@ def test_ema_averages_over_updates():
 
 @pytest.mark.parametrize("key", ["model.pack=0", "model.ema_decay=1.0"])
 def test_bad_cure_values_are_refused(key, tiny_csv, tmp_path):
-    from gan.train import check_config
+    from gan.checks import check_config
 
     with pytest.raises(ValueError, match=key.split("=")[0]):
         check_config(tiny_run_config(tiny_csv, tmp_path, key))

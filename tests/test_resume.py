@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from gan.checkpointing import TrainingInterrupted
-from gan.train import check_config, train
+from gan.checks import check_config
+from gan.train import train
 from tests.conftest import ROOT, compose_config, tiny_run_config
 
 
@@ -68,7 +69,8 @@ def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(tiny_csv, tmp_pa
     monkeypatch.undo()
     interrupted = torch.load(tmp_path / "split" / "checkpoints" / "last.ckpt", weights_only=False)
     chunk_sizes = ([32] * 6 + [8]) * 2  # 200 rows per epoch in chunks of 32
-    assert interrupted["gan"]["updates"] == sum(chunk_sizes[:after_chunks])  # stopped after the signalled chunk
+    # stopped after the signalled chunk
+    assert interrupted["gan"]["state"]["updates"] == sum(chunk_sizes[:after_chunks])
 
     summary = train(cfg, tmp_path / "split", ckpt_path=tmp_path / "split" / "checkpoints" / "last.ckpt")
     assert summary["updates"] == 2 * 200
@@ -104,11 +106,11 @@ def test_a_loss_that_blows_up_keeps_the_last_good_checkpoint(tiny_csv, tmp_path,
 
     real_record = GAN._record
 
-    def poisoned(self, losses):  # the first chunk of the second epoch produces an Inf loss
+    def poisoned(self, losses, updates):  # the first chunk of the second epoch produces an Inf loss
         if self.current_epoch == 1:
             losses = losses.clone()
             losses[5, 2] = float("inf")
-        return real_record(self, losses)
+        return real_record(self, losses, updates)
 
     monkeypatch.setattr(GAN, "_record", poisoned)
     with pytest.raises(
@@ -157,7 +159,7 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     run_dir = tmp_path / re.search(r"resume='(.+)'", stdout).group(1)
-    updates = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["updates"]
+    updates = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["state"]["updates"]
     assert updates >= 200 and updates % 8 == 0
 
     epochs = updates // 200 + 2
@@ -174,4 +176,5 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"run folder: {run_dir}" in resumed.stdout
-    assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["gan"]["updates"] == epochs * 200
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert last["gan"]["state"]["updates"] == epochs * 200

@@ -1,0 +1,56 @@
+"""The parts of a run, built from its composed config: the GAN module and the judge metrics."""
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan.data import MnistDataset
+from gan.judge import ensure_judge, untrustworthy
+from gan.metrics import JudgeMetrics
+from gan.module import GAN
+
+
+def build_module(cfg: DictConfig) -> GAN:
+    """The GAN of ``cfg``, D built before G as in the walkthrough. Draws its initial weights from torch's global
+    RNG: training seeds it first (``seed``); loading a run for inference keeps the caller's RNG untouched."""
+    discriminator = instantiate(cfg.model.discriminator)
+    generator = instantiate(cfg.model.generator)
+    return GAN(
+        generator=generator,
+        discriminator=discriminator,
+        loss=instantiate(cfg.loss),
+        optimizer=instantiate(cfg.optimizer),
+        noise=instantiate(cfg.noise),
+        log_every=cfg.log_every,
+        sample_grid=tuple(cfg.sample_grid),
+        # keys that runs from before them lack
+        ema_decay=OmegaConf.select(cfg, "model.ema_decay", default=None),
+        max_updates=OmegaConf.select(cfg, "max_updates", default=None),
+        max_images=OmegaConf.select(cfg, "max_images", default=None),
+    )
+
+
+def judge_metrics(cfg: DictConfig, data=None) -> JudgeMetrics:
+    """The judge of ``cfg``'s dataset (trained once if missing), measuring against that dataset's test images.
+
+    Stacked MNIST is judged digit by digit, with the MNIST judge of the CSVs it is built from."""
+    data = data or instantiate(cfg.data)
+    if data.test_csv is None:
+        raise ValueError(
+            "data.test_csv is not set: the judge measures samples against the dataset's own test images. "
+            "Give data.test_csv=PATH (from the same data as data.train_csv), or train with metrics.enabled=false."
+        )
+    cache = data.data_dir / "cache"
+    judge, about = ensure_judge(
+        data.train_csv, data.test_csv, cache, data.judge_name, data.data_dir / "judges", cfg.metrics.judge
+    )
+    warning = untrustworthy(about["judge_accuracy"])
+    if warning:
+        print(f"WARNING: {warning}")
+    about["dataset"] = data.name
+    test = MnistDataset(data.test_csv, cache).images
+    return JudgeMetrics(judge, test, data.channels, about=about, class_names=data.class_names)
+
+
+def metric_samples(cfg: DictConfig, datamodule) -> int:
+    """``metrics.samples``, or when null the dataset's own count (10,000; the papers' 26,000 on Stacked MNIST)."""
+    return cfg.metrics.samples or datamodule.metric_samples

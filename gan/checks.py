@@ -1,0 +1,82 @@
+"""Every config value checked before anything is downloaded or trained, each message naming its key."""
+
+import math
+
+from omegaconf import DictConfig, OmegaConf
+
+SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _at_least(low):
+    return lambda v: _integer(v) and v >= low
+
+
+def _optional(test):
+    return lambda v: v is None or test(v)
+
+
+def _positive_rate(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def _grid(v) -> bool:
+    return len(v) == 2 and all(_integer(n) and n >= 1 for n in v)
+
+
+# key -> (test, what it must be); a key a config does not have (e.g. a model without leaky_slope) is skipped
+CHECKS = {
+    "seed": (lambda v: _integer(v) and 0 <= v < SEED_RANGE, f"an integer in 0 .. {SEED_RANGE - 1}"),
+    "threads": (_optional(_at_least(1)), "an integer >= 1, or null"),
+    "log_every": (_at_least(1), "an integer >= 1"),
+    "sample_grid": (_grid, "[rows, cols], two integers >= 1"),
+    "max_updates": (_optional(_at_least(1)), "an integer >= 1, or null for no limit"),
+    "max_images": (_optional(_at_least(1)), "an integer >= 1, or null for no limit"),
+    "optimizer.lr": (_positive_rate, "a finite number > 0"),
+    "model.latent_dim": (_at_least(1), "an integer >= 1"),
+    "model.discriminator.leaky_slope": (_optional(lambda v: v >= 0), ">= 0, or null for Sigmoid"),
+    "model.generator.leaky_slope": (_optional(lambda v: v >= 0), ">= 0, or null for Sigmoid"),
+    "model.pack": (_at_least(1), "an integer >= 1"),
+    "model.ema_decay": (_optional(lambda v: 0 < v < 1), "in (0, 1), or null for none"),
+    "data.batch_size": (_at_least(1), "an integer >= 1"),
+    "data.chunk_size": (_at_least(1), "an integer >= 1"),
+    "data.samples": (_at_least(1), "an integer >= 1"),
+    "metrics.samples": (_optional(_at_least(2)), "an integer >= 2 (a Frechet distance needs a covariance), or null"),
+    "checkpoints.every_minutes": (_optional(_positive_rate), "a finite number > 0, or null for epoch ends only"),
+    "trainer.max_epochs": (_optional(lambda v: _integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
+    # the module steps its optimizers itself at full precision: Lightning's precision plugin would not be
+    # applied (no autocast, no gradient scaling), so any other setting would be silently ignored
+    "trainer.precision": (lambda v: str(v) in ("32-true", "32"), "32-true: mixed precision is not supported"),
+    # Lightning's global_step is not advanced here (the module steps the raw optimizers): use max_updates
+    "trainer.max_steps": (lambda v: v in (None, -1), "-1 (unset): use max_updates=N or max_images=N to stop early"),
+}
+_ABSENT = object()
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Reject a bad value before anything is downloaded or trained, naming its key."""
+    for key, (is_valid, requirement) in CHECKS.items():
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is _ABSENT:
+            continue
+        try:
+            valid = is_valid(value)
+        except TypeError:  # None or a string where a number belongs
+            valid = False
+        if not valid:
+            raise ValueError(f"{key}={value} is invalid: it must be {requirement}")
+    channels = OmegaConf.select(cfg, "data.channels", default=1)
+    if channels > 1 and OmegaConf.select(cfg, "model.generator.classes", default=None) is not None:
+        raise ValueError(
+            f"model=conditional draws one digit per image, but data.channels={channels} images stack several "
+            "(Stacked MNIST): use an unconditional model"
+        )
+
+
+def torch_threads(threads: int | None, batch_size: int) -> int | None:
+    """The ``threads`` rule, for every script: the value given; if null, 1 at batch size 1 (tiny operations,
+    where more threads only add overhead), else None (torch's default)."""
+    return threads or (1 if batch_size == 1 else None)

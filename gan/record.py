@@ -1,0 +1,63 @@
+"""A finished run's record in its folder: the sample grid, the loss curves, progress.csv and summary.json."""
+
+import csv
+import json
+from pathlib import Path
+
+from gan.files import atomic_path
+from gan.plots import save_loss_curves, save_sample_grid
+
+
+def loss_balance(progress: dict, equilibrium: float) -> float | None:
+    """How far each network's loss sits from the balance point over its last quarter of records, summed:
+    0 when D and G end at equilibrium. The search objective when no judge metrics are computed."""
+    tails = [records[-max(1, len(records) // 4) :] for records in progress.values() if records]
+    if not tails:
+        return None
+    return sum(abs(sum(v for _, v in tail) / len(tail) - equilibrium) for tail in tails)
+
+
+def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: float) -> dict:
+    """What a run did and measured, as summary.json holds it."""
+    last = {network: records[-1][1] if records else None for network, records in module.progress.items()}
+    final_metrics = epoch_metrics.history[-1] if epoch_metrics and epoch_metrics.history else None
+    balance = loss_balance(module.progress, module.loss.equilibrium)
+    return {
+        "run_dir": str(run_dir),
+        "epochs": trainer.current_epoch,
+        "updates": module.updates,
+        "images": module.state.images,
+        "fit_seconds": round(seconds, 3),
+        "final_d_loss": last["D"],
+        "final_g_loss": last["G"],
+        "loss_balance": balance,
+        "dataset": datamodule.name,
+        "judge": epoch_metrics.metrics.about if epoch_metrics else None,
+        "metrics": final_metrics,
+        "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
+        # what a hyperparameter search minimises: judge-FD when measured, else the loss balance
+        "objective": final_metrics["judge_fd"] if final_metrics else balance,
+        "processes": trainer.world_size,
+        "ranks_agree": module.ranks_agree,  # checked after multi-process training; null in one process
+    }
+
+
+def write_record(run_dir, module, class_names, summary: dict) -> None:
+    """samples.png, loss_progress.png, progress.csv and summary.json in ``run_dir``, each written whole."""
+    run_dir = Path(run_dir)
+    rows, cols = module.sample_grid
+    images = module.sample(module.fixed_noise, module.fixed_labels).cpu()
+    titles = [f"asked: {class_names[d]}" for d in module.fixed_labels.tolist()] if module.classes else None
+    save_sample_grid(images, rows, cols, run_dir / "samples.png", titles=titles)
+    save_loss_curves(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
+    _write_loss_records(module.progress, run_dir / "progress.csv")
+    with atomic_path(run_dir / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def _write_loss_records(progress: dict, path: Path) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["network", "update", "loss"])
+        for network, records in progress.items():
+            writer.writerows((network, step, loss) for step, loss in records)
