@@ -185,6 +185,14 @@ class UpdateChunks:
         self.position = position or self._count_epochs
         self._epochs = 0
 
+    # Lightning's resumable-dataloader protocol. The place in the epoch is the module's TrainingState (gan.state),
+    # saved in every checkpoint and read back through `position`; this object holds nothing else to save.
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        pass
+
     def _count_epochs(self) -> tuple[int, int]:
         self._epochs += 1
         return self._epochs - 1, 0

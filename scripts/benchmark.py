@@ -3,6 +3,7 @@
     python scripts/benchmark.py                    # all three models, 1 thread, 3 repeats
     python scripts/benchmark.py --model improved-randn --samples 5000 --threads 2 --repeats 5
     python scripts/benchmark.py --model dcgan      # the DCGAN update against a plain loop, batch 64
+    python scripts/benchmark.py --model baseline --profile   # where the faithful mode's time goes: one chunk
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
   (a) the walkthrough's loop, transcribed literally (gan/walkthrough.py): pandas iloc dataset, batch 1
@@ -137,6 +138,23 @@ def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: i
     return time.perf_counter() - started
 
 
+def profile_chunk(source: Path, overrides: list[str], workdir: Path, images: int = 2048) -> None:
+    """cProfile of the faithful mode over one chunk (``images`` updates at batch size 1), Trainer.fit and the
+    run's record included: the functions that take the most time of their own."""
+    import cProfile
+    import pstats
+
+    csv = workdir / "chunk.csv"
+    with open(source) as f, open(csv, "w") as out:
+        out.writelines(line for _, line in zip(range(images), f, strict=False))
+    time_project(csv, overrides, 1, workdir)  # once to warm the caches
+    profiler = cProfile.Profile()
+    profiler.enable()
+    time_project(csv, overrides, 1, workdir)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=[*MODELS, "all"], default="all")
@@ -144,6 +162,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 for comparability)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--profile", action="store_true", help="profile one faithful chunk of --model, then stop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # keep the table readable
@@ -155,6 +174,11 @@ def main() -> None:
     with open(source) as f, open(csv, "w") as out:
         out.writelines(line for _, line in zip(range(args.samples), f, strict=False))
     all_images = MnistDataset(source, workdir / "cache").images
+    if args.profile:
+        for name in MODELS if args.model == "all" else [args.model]:
+            print(f"\n{name}: one chunk of 2,048 images at batch size 1")
+            profile_chunk(source, MODELS[name][0], workdir)
+        return
 
     subset = all_images[: args.samples]
     table = ["| model | row | images/s | time ratio |", "| --- | --- | --- | --- |"]

@@ -14,6 +14,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
+from gan.checks import torch_threads
 from gan.data import MnistDataset
 from gan.plots import save_loss_curves
 from gan.runs import register_resolvers
@@ -28,7 +29,9 @@ def main(cfg) -> None:
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
     dataset = MnistDataset(cfg.data.train_csv, f"{cfg.data.data_dir}/cache")
-    torch.set_num_threads(cfg.threads or 1)
+    threads = torch_threads(cfg.threads, batch_size=1)  # D alone trains image by image, as the walkthrough
+    if threads:
+        torch.set_num_threads(threads)
     torch.manual_seed(cfg.seed)
     discriminator, loss = instantiate(cfg.model.discriminator), instantiate(cfg.loss)
     images = dataset.images[: cfg.limit] if cfg.limit else dataset.images
