@@ -5,8 +5,10 @@ Any CSV in this layout (28x28 images, labels 0..9, with or without a header row)
 """
 
 import csv
+import gzip
 import hashlib
 import math
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -41,25 +43,47 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def _open_text(path: Path):
+    """The CSV's text, whether plain or gzip-compressed (``.csv.gz``); undecodable bytes become '\ufffd'."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", newline="", errors="replace")
+    return open(path, newline="", errors="replace")
+
+
 def _has_header(path: Path) -> bool:
     """A first line of 785 cells, none a number (``label,pixel0,...``); a bad data row is not one."""
-    with open(path, newline="", errors="replace") as f:
-        first = next(csv.reader(f), [])
+    try:
+        with _open_text(path) as f:
+            first = next(csv.reader(f), [])
+    except (OSError, EOFError) as error:  # e.g. a .gz that is not gzip
+        raise CsvFormatError(path, None, f"cannot be read: {error}") from None
     return len(first) == COLUMNS and not any(_is_number(cell) for cell in first)
+
+
+def _separator_problem(text: str) -> str | None:
+    """A row of one cell that holds tabs or semicolons: the file is not comma-separated."""
+    for separator, name in (("\t", "tab"), (";", "semicolon")):
+        if separator in text:
+            return f"1 column: the file does not look comma-separated (it has {name}s and no commas); save it as CSV"
+    return None
 
 
 def _first_problem(path: Path, header: bool) -> CsvFormatError:
     """Walk the file row by row to name the first bad line (the slow path, taken only on error)."""
-    with open(path, newline="", errors="replace") as f:  # undecodable bytes become '\ufffd' cells
+    with _open_text(path) as f:
         lines = f.read().split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the final newline ends the last row; it does not start another
     last = len(lines)
+    rows = 0
     for number, text in enumerate(lines, start=1):
         text = text.removesuffix("\r")
         if number == 1 and header or not text:  # pandas skips empty lines too
             continue
+        rows += 1
         row = next(csv.reader([text]))
+        if len(row) == 1 and _separator_problem(text):
+            return CsvFormatError(path, number, _separator_problem(text))
         if len(row) != COLUMNS:
             hint = "; a truncated last line?" if number == last and len(row) < COLUMNS else ""
             return CsvFormatError(
@@ -75,14 +99,14 @@ def _first_problem(path: Path, header: bool) -> CsvFormatError:
                 return CsvFormatError(path, number, f"label {value} is outside 0..{CLASSES - 1}")
             if column > 1 and not 0 <= value <= 255:
                 return CsvFormatError(path, number, f"column {column}: pixel {value} is outside 0..255")
+    if rows == 0:
+        return CsvFormatError(path, None, "a header but no data rows" if header else "no data rows")
     return CsvFormatError(path, None, "could not be parsed as label, 784 pixels rows")
 
 
 def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
     """Parse ``path`` into (labels uint8 [N], pixels uint8 [N, 784]), or raise ``CsvFormatError``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such CSV file")
+    path = _existing_csv(path)
     if path.stat().st_size == 0:
         raise CsvFormatError(path, None, "the file is empty")
     header = _has_header(path)
@@ -100,11 +124,24 @@ def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(labels[:, 0].astype(np.uint8)), torch.from_numpy(pixels.astype(np.uint8))
 
 
-def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
-    """``read_csv`` once per file version; later calls load the cached uint8 tensors."""
+def _existing_csv(path) -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory, not a CSV file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such CSV file")
+    return path
+
+
+_UNCACHED: set[Path] = set()  # cache folders already warned about
+
+
+def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
+    """``read_csv`` once per file version; later calls load the cached uint8 tensors.
+
+    The cache is an optimisation: when it cannot be written (a read-only data folder, a full disk) the parsed
+    CSV is used as it is, with one warning."""
+    path = _existing_csv(path)
     stat = path.stat()
     source = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     key = hashlib.sha1(source["path"].encode()).hexdigest()[:10]
@@ -114,8 +151,13 @@ def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
         if cached["source"] == source:
             return cached["labels"], cached["pixels"]
     labels, pixels = read_csv(path)
-    with atomic_path(cache) as tmp:
-        torch.save({"source": source, "labels": labels, "pixels": pixels}, tmp)
+    try:
+        with atomic_path(cache) as tmp:
+            torch.save({"source": source, "labels": labels, "pixels": pixels}, tmp)
+    except OSError as error:
+        if cache.parent not in _UNCACHED:
+            _UNCACHED.add(cache.parent)
+            warnings.warn(f"cannot write the CSV cache in {cache.parent} ({error}); using the parsed CSV", stacklevel=2)
     return labels, pixels
 
 

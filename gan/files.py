@@ -1,10 +1,18 @@
 """Atomic file writes: a file in ``data/`` or a run folder is either whole or absent."""
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+
+# a temporary file left by a process that no longer runs is removed by the next write beside it; one from an
+# older version of this code (no process id in its name) once it is this old
+STALE_SECONDS = 3600
+NEARLY_FULL = 16 * 2**20  # bytes free under which a failed write is taken for a full disk
 
 
 @contextlib.contextmanager
@@ -13,10 +21,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary file lives in the same folder so the final ``os.replace`` is a rename on one
     file system, which is atomic: a crash leaves the old file (or none), never half of a new one.
+    Its name holds this process's id, so a later write can tell a dead process's leftover from a live one's.
+    A write that fails for want of disk space says so, naming the path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp)
     umask = os.umask(0)
@@ -25,5 +36,51 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
+        if _disk_full(error, path.parent):
+            free = shutil.disk_usage(path.parent).free
+            raise OSError(
+                errno.ENOSPC, f"no space left on the device writing {path} ({free / 2**20:.1f} MiB free); {error}"
+            ) from error
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _disk_full(error: BaseException, folder: Path) -> bool:
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files of earlier writes of ``path`` whose process is gone (e.g. killed mid-write)."""
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        owner = leftover.name[len(path.name) + 2 :].split("-", 1)[0]
+        try:
+            if owner.isdigit():
+                if _running(int(owner)):
+                    continue
+            elif time.time() - leftover.stat().st_mtime < STALE_SECONDS:
+                continue
+            leftover.unlink()
+            removed.append(leftover)
+        except OSError:  # gone already, or not ours to remove
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

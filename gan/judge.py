@@ -163,6 +163,9 @@ def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=N
     log(f"judge: none for {dataset} ({train_csv}, content {key}) yet; training one into {path} (once)")
     started = time.perf_counter()
     judge, test_accuracy = train_judge(train_csv, test_csv, cache_dir)
-    save_judge(judge, test_accuracy, key, dataset, path)
+    try:
+        save_judge(judge, test_accuracy, key, dataset, path)
+    except OSError as error:  # a read-only or full data folder: this run still has its judge
+        log(f"WARNING: cannot save the judge to {path} ({error}); it is used for this run and trained again next time")
     log(f"judge: test accuracy {test_accuracy:.4f} on {test_csv} after {time.perf_counter() - started:.0f} s")
     return judge.eval(), {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}

@@ -1,5 +1,6 @@
-"""A finished (or interrupted) run, loaded back for inference: evaluate.py, generate.py, notebooks."""
+"""A finished (or interrupted) run, loaded back: for inference (evaluate.py, generate.py, notebooks) or to resume."""
 
+import time
 from pathlib import Path
 
 import torch
@@ -16,6 +17,38 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     if not checkpoint.is_file():
         raise FileNotFoundError(f"resume={resume}: no checkpoint at {checkpoint}")
     return checkpoint, checkpoint.parent.parent
+
+
+def _loads(checkpoint: Path) -> tuple[dict | None, str | None]:
+    try:
+        return torch.load(checkpoint, map_location="cpu", weights_only=False), None
+    except Exception as error:  # truncated or corrupted: torch names the problem in many ways
+        return None, str(error).splitlines()[0]
+
+
+def resumable_checkpoint(resume, log=print) -> tuple[Path, dict]:
+    """The checkpoint ``resume`` names (a run folder's last.ckpt, or a file) and its contents. If it does not
+    load (truncated by a crash, corrupted), the newest checkpoint beside it that does, saying which one was
+    used and what was lost."""
+    checkpoint, _ = find_checkpoint(resume)
+    saved, problem = _loads(checkpoint)
+    if saved is not None:
+        return checkpoint, saved
+    others = sorted(
+        (c for c in checkpoint.parent.glob("*.ckpt") if c != checkpoint), key=lambda c: c.stat().st_mtime, reverse=True
+    )
+    for other in others:
+        saved, _ = _loads(other)
+        if saved is not None:
+            written = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.stat().st_mtime))
+            lost = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(checkpoint.stat().st_mtime))
+            updates = saved.get("gan", {}).get("state", {}).get("updates", "?")
+            log(
+                f"WARNING: {checkpoint} does not load ({problem}). Resuming from {other} instead (written {written}, "
+                f"{updates} updates): the training between then and {lost} is lost."
+            )
+            return other, saved
+    raise ValueError(f"resume={resume}: {checkpoint} does not load ({problem}), and no other checkpoint beside it does")
 
 
 def checkpoint_config(saved: dict, checkpoint: Path) -> DictConfig:

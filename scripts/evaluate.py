@@ -12,6 +12,7 @@ import json
 from hydra.utils import instantiate
 
 from gan.build import judge_metrics, metric_samples
+from gan.cli import reported_errors
 from gan.loading import load_run
 from gan.metrics import describe_judge, format_table, sample_images
 
@@ -50,4 +51,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with reported_errors():
+        main()

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from hydra.utils import instantiate
 
+from gan.cli import reported_errors
 from gan.explore import arithmetic, class_index, find_judge, interpolate, judge_titles
 from gan.files import atomic_path
 from gan.loading import load_run
@@ -152,4 +153,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with reported_errors():
+        main()

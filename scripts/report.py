@@ -11,6 +11,7 @@ going show their status instead of numbers.
 import argparse
 from pathlib import Path
 
+from gan.cli import reported_errors
 from gan.files import atomic_path
 from gan.report import grouped_table, markdown_table, plot, read_sweep
 
@@ -37,4 +38,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with reported_errors():
+        main()

@@ -11,45 +11,53 @@ Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckp
 """
 
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
-from gan.checkpointing import TrainingInterrupted
-from gan.loading import find_checkpoint
+from gan.cli import fail, reported_errors
 from gan.runs import register_resolvers
-from gan.train import train
 
 register_resolvers()
 
 
-def resumed_config(cfg, run_dir):
-    """The run's own saved config, with this command's key=value overrides (e.g. trainer.max_epochs=3)."""
-    saved = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+def resumed_config(checkpoint: Path, saved: dict):
+    """The run's own config (carried by its checkpoint), with this command's key=value overrides
+    (e.g. trainer.max_epochs=3)."""
+    from gan.loading import checkpoint_config
+
     overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
     groups = [o for o in overrides if "." not in o.split("=", 1)[0]]
     if groups:
-        raise SystemExit(
+        raise ValueError(
             f"resume= continues a run with its own config; {groups} would change it. "
             "Only key=value overrides such as trainer.max_epochs=3 apply."
         )
-    return OmegaConf.merge(saved, OmegaConf.from_dotlist(overrides))
+    return OmegaConf.merge(checkpoint_config(saved, checkpoint), OmegaConf.from_dotlist(overrides))
 
 
 @hydra.main(config_path="../conf", config_name="train", version_base="1.3")
 def main(cfg) -> float | None:
-    folder, checkpoint = HydraConfig.get().runtime.output_dir, None
-    if cfg.resume:
-        checkpoint, folder = find_checkpoint(cfg.resume)
-        cfg = resumed_config(cfg, folder)
-        print(f"resuming {folder} from {checkpoint}")
-    try:
-        summary = train(cfg, folder, ckpt_path=checkpoint)
-    except TrainingInterrupted as stop:
-        # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
-        print(f"\n{stop}\nresume with: python scripts/train.py \"resume='{stop.checkpoint.parent.parent}'\"")
-        sys.exit(130)
+    hydra_cfg = HydraConfig.get()
+    folder, checkpoint = Path(hydra_cfg.runtime.output_dir), None
+    made = folder / hydra_cfg.output_subdir if hydra_cfg.output_subdir != ".hydra" else folder
+    with reported_errors(made):
+        from gan.checkpointing import TrainingInterrupted  # here, not at the top: --help stays fast
+        from gan.loading import resumable_checkpoint
+        from gan.train import train
+
+        if cfg.resume:
+            checkpoint, saved = resumable_checkpoint(cfg.resume)
+            cfg = resumed_config(checkpoint, saved)
+            print(f"resuming {folder} from {checkpoint}")
+        try:
+            summary = train(cfg, folder, ckpt_path=checkpoint)
+        except TrainingInterrupted as stop:
+            # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
+            print(f"\n{stop}\nresume with: python scripts/train.py \"resume='{folder}'\"")
+            sys.exit(130)
     print(
         f"{summary['updates']} updates in {summary['fit_seconds']:.1f} s; last recorded losses: "
         f"D {summary['final_d_loss']}, G {summary['final_g_loss']}"
@@ -59,5 +67,21 @@ def main(cfg) -> float | None:
     return float("inf") if summary["objective"] is None else summary["objective"]
 
 
+def check_resume(argv: list[str]) -> None:
+    """``resume=PATH`` must exist before Hydra makes any folder for the run: a failed resume writes nothing."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+    except Exception:  # a malformed override: Hydra reports it, with its grammar's message
+        return
+    for override in overrides:
+        if override.key_or_group == "resume" and override.value() not in (None, "null"):
+            path = Path(str(override.value()))
+            if not path.exists():
+                fail(f"resume={path}: no such run folder or checkpoint")
+
+
 if __name__ == "__main__":
+    check_resume(sys.argv[1:])
     main()
