@@ -5,6 +5,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan.data import MnistDataset
 from gan.judge import ensure_judge, untrustworthy
+from gan.logs import log
 from gan.metrics import JudgeMetrics
 from gan.module import GAN
 
@@ -45,7 +46,7 @@ def judge_metrics(cfg: DictConfig, data=None) -> JudgeMetrics:
     )
     warning = untrustworthy(about["judge_accuracy"])
     if warning:
-        print(f"WARNING: {warning}")
+        log.warning(f"WARNING: {warning}")
     about["dataset"] = data.name
     test = MnistDataset(data.test_csv, cache).images
     return JudgeMetrics(judge, test, data.channels, about=about, class_names=data.class_names)

@@ -20,6 +20,7 @@ from torchmetrics.image.inception import InceptionScore
 
 from gan.data import PIXELS
 from gan.judge import JUDGE_FLOOR, untrustworthy
+from gan.logs import log
 from gan.sampling import one_hot, render
 from gan.stacked import stack_codes
 
@@ -154,22 +155,30 @@ class EpochMetrics(L.Callback):
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         values = self.metrics(*sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed))
-        self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, **values})
-        if pl_module.logger is not None:
+        images = pl_module.state.images
+        self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, **values})
+        if pl_module.logger is not None:  # on TensorBoard's axis: images seen
             scalars = {f"metrics/{k}": v for k, v in values.items() if not isinstance(v, dict)}
             scalars |= {f"classes/{k}": v for k, v in values.get("class_share", {}).items()}
-            pl_module.logger.log_metrics(scalars, step=pl_module.updates)
-        pl_module.log_dict(
-            {"modes": float(values["modes"]), "confident": values["confident"], "judge_fd": values["judge_fd"]},
-            prog_bar=True,
-            logger=False,
-        )
+            pl_module.logger.log_metrics(scalars, step=images)
+        log.info(f"epoch {trainer.current_epoch + 1}: {describe_metrics(values)}")
 
     def state_dict(self) -> dict:
         return {"history": self.history}
 
     def load_state_dict(self, state_dict) -> None:
         self.history = state_dict["history"]
+
+
+def describe_metrics(values: dict) -> str:
+    """One line: ``modes 9/10, KL 0.136, confident 60.2%, judge-FD 73.1, judge-IS 8.12``."""
+    text = (
+        f"modes {values['modes']}/{values['possible_modes']}, KL {values['kl']:.3f}, "
+        f"confident {values['confident']:.1%}, judge-FD {values['judge_fd']:.1f}, judge-IS {values['judge_is']:.2f}"
+    )
+    if "conditional_accuracy" in values:
+        text += f", conditional accuracy {values['conditional_accuracy']:.1%}"
+    return text
 
 
 def describe_judge(about: dict) -> str:

@@ -30,7 +30,8 @@ class GAN(L.LightningModule):
         optimizer,  # partial: parameters -> torch.optim.Optimizer, used for D and for G
         noise,  # (*shape, generator=None, device=None) -> seeds: gan.noise.Uniform (torch.rand) or Gaussian
         log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
-        sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel
+        sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel (samples.png)
+        panel_grid: tuple[int, int] = (8, 8),  # TensorBoard's sample panel, shown at twice the size
         ema_decay: float | None = None,  # a cure: sample from an exponential moving average of G's weights
         max_updates: int | None = None,  # stop after this many updates over the run (None: no limit)
         max_images: int | None = None,  # stop once this many real images have been seen (None: no limit)
@@ -60,6 +61,12 @@ class GAN(L.LightningModule):
         self.register_buffer("fixed_noise", noise_vectors(noise, self.latent_dim, range(rows * cols)))
         # a conditional panel asks for the digits in turn: 0, 1, 2, ... (derived, so not saved in checkpoints)
         self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1), persistent=False)
+        # TensorBoard's panel, larger: seeds 0 .. 63 in 8x8 (its first row starts with the PNG's seeds)
+        self.panel_grid = tuple(panel_grid)
+        count = self.panel_grid[0] * self.panel_grid[1]
+        self.register_buffer("panel_noise", noise_vectors(noise, self.latent_dim, range(count)), persistent=False)
+        self.register_buffer("panel_labels", torch.arange(count) % (self.classes or 1), persistent=False)
+        self.chunk_losses: tuple[float, float] | None = None  # the last chunk's mean losses of D and of G
         self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
         # 32-true only (checked in gan.checks): Lightning's precision plugin would do nothing here, and its
         # per-call hooks in manual_backward cost more than the arithmetic at batch size 1
@@ -174,14 +181,17 @@ class GAN(L.LightningModule):
                 records.append(("D", u, d_fake))
             if u % self.log_every == 0:
                 records.append(("G", u, g))
-        for network, step, value in records:
-            self.progress[network].append((step, value))
+        # TensorBoard's axis is images seen (all processes), so runs of any batch size line up
+        seen, first = [], self.updates + 1
+        for real, _ in updates:  # 1 image per update at batch size 1
+            seen.append((seen[-1] if seen else self.state.images) + real.shape[:-1].numel() * self.trainer.world_size)
+        for network, update, value in records:
+            self.progress[network].append((update, value))
             if self.logger is not None:
-                self.logger.log_metrics({f"loss/{network}": value}, step=step)
-        images = sum(real.shape[:-1].numel() for real, _ in updates)  # 1 per update at batch size 1
-        self.state.advance(len(updates), images * self.trainer.world_size)
-        d_mean, g_mean = losses[:, :2].mean().item(), losses[:, 2].mean().item()
-        self.log_dict({"d_loss": d_mean, "g_loss": g_mean}, prog_bar=True, logger=False, batch_size=1)
+                self.logger.log_metrics({f"loss/{network}": value}, step=seen[update - first])
+        self.state.advance(len(updates), seen[-1] - self.state.images)
+        # what the progress bar shows and the end of the run prints: D's two steps and G's step, chunk means
+        self.chunk_losses = (losses[:, :2].mean().item(), losses[:, 2].mean().item())
 
     def _non_finite(self, update: int, stage: int, what: str) -> FloatingPointError:
         return FloatingPointError(
@@ -192,8 +202,9 @@ class GAN(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         if isinstance(self.logger, TensorBoardLogger):
-            picture = tile(self.sample(self.fixed_noise, self.fixed_labels).cpu(), *self.sample_grid)
-            self.logger.experiment.add_image("samples", picture, self.current_epoch, dataformats="CHW")
+            images = self.sample(self.panel_noise, self.panel_labels).cpu()
+            picture = tile(images, *self.panel_grid).repeat_interleave(2, -1).repeat_interleave(2, -2)  # 2x: legible
+            self.logger.experiment.add_image("samples", picture, self.state.images, dataformats="CHW")
 
     def on_train_end(self) -> None:
         if self.trainer.world_size > 1:

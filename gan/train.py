@@ -1,6 +1,8 @@
 """train(cfg, run_dir): check the config, fit the GAN it describes, and write the run's record."""
 
+import logging
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -12,8 +14,17 @@ from omegaconf import DictConfig, OmegaConf
 from gan.build import build_module, judge_metrics, metric_samples
 from gan.checkpointing import AtomicCheckpointIO, Checkpoints, ConfigInCheckpoints, SaveOnInterrupt
 from gan.checks import check_config, torch_threads
+from gan.logs import log
 from gan.metrics import EpochMetrics
-from gan.record import summarize, write_record
+from gan.progress import ImageProgressBar
+from gan.record import log_hparams, summarize, write_record
+
+# Lightning 2.6 flattens every dataloader with a torch pytree check that torch 2.13 deprecates; the warning
+# is about Lightning's own code, harmless here, and this filter matches that one message only
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+# Lightning's info lines (GPU/TPU availability, a cloud-logging tip, checkpoint-loading notes, the model
+# summary) say nothing this run's own log does not (describe_run); its warnings still show
+logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
 
 def _warn_if_tiny(cfg: DictConfig, data) -> None:
@@ -21,10 +32,33 @@ def _warn_if_tiny(cfg: DictConfig, data) -> None:
     updates = -(-len(data.train_set) // data.images_per_update)
     epochs = cfg.trainer.max_epochs if cfg.trainer.max_epochs and cfg.trainer.max_epochs > 0 else 1
     if updates * epochs < cfg.log_every:
-        print(
+        log.warning(
             f"WARNING: {data.train_csv} gives {updates * epochs} updates, fewer than log_every={cfg.log_every}: "
             "no losses will be recorded (no loss curves, no progress.csv rows)"
         )
+
+
+def _parameters(network) -> str:
+    return f"{type(network).__name__} ({sum(p.numel() for p in network.parameters()):,} parameters)"
+
+
+def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) -> str:
+    """The run's facts, logged before training: where it goes, the data, the model, the device and threads."""
+    epochs = cfg.trainer.max_epochs if cfg.trainer.max_epochs and cfg.trainer.max_epochs > 0 else "no limit"
+    limits = ", ".join(f"{k}={cfg[k]}" for k in ("max_updates", "max_images") if OmegaConf.select(cfg, k))
+    optimizer = module.optimizer.func.__name__ if hasattr(module.optimizer, "func") else str(module.optimizer)
+    return "\n".join(
+        [
+            f"run folder: {run_dir}",
+            f"dataset: {datamodule.name}, {len(datamodule.train_set):,} training images ({datamodule.train_csv})",
+            f"model: D {_parameters(module.discriminator)}, G {_parameters(module.generator)}; "
+            f"loss {type(module.loss).__name__}, optimizer {optimizer} (lr {cfg.optimizer.lr}), "
+            f"noise {type(module.noise).__name__} ({module.latent_dim} values)",
+            f"training: batch {datamodule.batch_size}, epochs {epochs}{', ' + limits if limits else ''}; "
+            f"device {trainer.strategy.root_device}, {torch.get_num_threads()} thread(s), "
+            f"{trainer.world_size} process(es)",
+        ]
+    )
 
 
 def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
@@ -44,18 +78,22 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
     module = build_module(cfg)
     checkpoints = run_dir / "checkpoints"
     every_minutes = OmegaConf.select(cfg, "checkpoints.every_minutes", default=None)  # runs from before it lack it
+    bar = [ImageProgressBar()] if cfg.trainer.enable_progress_bar else []
     trainer = instantiate(
         cfg.trainer,
         default_root_dir=run_dir,
-        logger=TensorBoardLogger(save_dir=run_dir, name="", version=""),
+        # hparams are logged once, at the end, with the run's final metrics (gan.record.log_hparams)
+        logger=TensorBoardLogger(save_dir=run_dir, name="", version="", default_hp_metric=False),
         callbacks=[
             Checkpoints(checkpoints, every_minutes),
             ConfigInCheckpoints(cfg),
             SaveOnInterrupt(checkpoints / "last.ckpt"),
+            *bar,  # before the metrics: the epoch's bar closes before its metrics line is logged
             *([epoch_metrics] if epoch_metrics else []),
         ],
         plugins=[AtomicCheckpointIO()],
     )
+    log.info(describe_run(cfg, run_dir, module, datamodule, trainer))
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     return trainer, module, datamodule, epoch_metrics, time.perf_counter() - started
@@ -73,4 +111,5 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
     summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds)
     if trainer.is_global_zero:  # one process writes the run's files
         write_record(run_dir, module, datamodule.class_names, summary)
+        log_hparams(trainer.logger, cfg, summary)
     return summary

@@ -10,22 +10,29 @@ printed folder.
 """
 
 import hydra
-import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.utils import instantiate
 
-from gan.checks import torch_threads
-from gan.data import MnistDataset
-from gan.plots import save_loss_curves
+from gan.cli import reported_errors
 from gan.runs import register_resolvers
-from gan.sanity import train_discriminator_alone
 
 register_resolvers()
 
 
 @hydra.main(config_path="../conf", config_name="check_discriminator", version_base="1.3")
 def main(cfg) -> None:
-    out = HydraConfig.get().runtime.output_dir
+    with reported_errors():
+        check(cfg, HydraConfig.get().runtime.output_dir)
+
+
+def check(cfg, out) -> None:
+    import torch  # here, not at the top: --help stays fast
+    from hydra.utils import instantiate
+
+    from gan.checks import torch_threads
+    from gan.data import MnistDataset
+    from gan.plots import save_loss_curves
+    from gan.sanity import train_discriminator_alone
+
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
     dataset = MnistDataset(cfg.data.train_csv, f"{cfg.data.data_dir}/cache")

@@ -3,18 +3,13 @@
     python scripts/evaluate.py lightning_logs/model=improved,noise=randn/2026-11-27_18-50-00
     python scripts/evaluate.py path/to/checkpoints/epoch=0.ckpt --samples 10000 --seed 0
 
-The generator and its noise are rebuilt from the run's own .hydra/config.yaml.
+The generator and its noise are rebuilt from the config the checkpoint carries.
 """
 
 import argparse
 import json
 
-from hydra.utils import instantiate
-
-from gan.build import judge_metrics, metric_samples
 from gan.cli import reported_errors
-from gan.loading import load_run
-from gan.metrics import describe_judge, format_table, sample_images
 
 
 def main() -> None:
@@ -26,6 +21,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, help="seed of the noise (default: the run's seed, as its epoch metrics)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of a table")
     args = parser.parse_args()
+    # the heavy imports after the arguments: --help stays fast
+    from hydra.utils import instantiate
+
+    from gan.build import judge_metrics, metric_samples
+    from gan.loading import load_run
+    from gan.metrics import describe_judge, format_table, sample_images
 
     module, cfg, checkpoint = load_run(args.run)
     run_dir = checkpoint.parent.parent

@@ -18,15 +18,9 @@ titled with the judge's digit and confidence.
 import argparse
 from pathlib import Path
 
-import torch
-from hydra.utils import instantiate
-
 from gan.cli import reported_errors
-from gan.explore import arithmetic, class_index, find_judge, interpolate, judge_titles
-from gan.files import atomic_path
-from gan.loading import load_run
-from gan.plots import save_sample_grid
-from gan.sampling import noise_vectors, one_hot, render
+
+# torch, Hydra and the project's modules are imported inside the functions that need them: --help stays fast
 
 
 class Picture:
@@ -38,6 +32,8 @@ class Picture:
 
 
 def samples(args, module) -> Picture:
+    from gan.sampling import noise_vectors, one_hot
+
     rows, cols = (10, args.cols) if args.per_digit else (args.rows, args.cols)
     seeds = args.seeds or list(range(rows * cols))
     if len(seeds) != rows * cols:
@@ -58,6 +54,9 @@ def samples(args, module) -> Picture:
 
 
 def interpolate_seeds(args, module) -> Picture:
+    from gan.explore import interpolate
+    from gan.sampling import noise_vectors
+
     seeds = [args.seed_a, args.seed_b]
     z = interpolate(*noise_vectors(module.noise, module.latent_dim, seeds), args.steps, spherical=args.slerp)
     name = f"interpolate_{args.seed_a}_{args.seed_b}{'_slerp' if args.slerp else ''}"
@@ -65,6 +64,9 @@ def interpolate_seeds(args, module) -> Picture:
 
 
 def seed_arithmetic(args, module) -> Picture:
+    from gan.explore import arithmetic
+    from gan.sampling import noise_vectors
+
     seeds = [args.seed_a, args.seed_b]
     z, labels = arithmetic(*noise_vectors(module.noise, module.latent_dim, seeds))
     name = f"arithmetic_{args.seed_a}_{args.seed_b}"
@@ -72,6 +74,9 @@ def seed_arithmetic(args, module) -> Picture:
 
 
 def interpolate_digits(args, module) -> Picture:
+    from gan.explore import interpolate
+    from gan.sampling import noise_vectors, one_hot
+
     z = noise_vectors(module.noise, module.latent_dim, [args.seed]).repeat(args.steps, 1)
     digits = interpolate(one_hot(args.digit_a, module.classes), one_hot(args.digit_b, module.classes), args.steps)
     name = f"interpolate_digits_{args.seed}_{args.digit_a}_{args.digit_b}"
@@ -80,6 +85,8 @@ def interpolate_digits(args, module) -> Picture:
 
 def _one_digit(args, module, count):
     """A conditional run draws every image of a seed path as one digit: --digit, else 0."""
+    from gan.sampling import one_hot
+
     return None if module.classes is None else one_hot([args.digit or 0] * count, module.classes)
 
 
@@ -127,6 +134,15 @@ def parse_args(argv=None):
 
 def main(argv=None) -> None:
     parser, args = parse_args(argv)
+    import torch
+    from hydra.utils import instantiate
+
+    from gan.explore import class_index, find_judge, judge_titles
+    from gan.files import atomic_path
+    from gan.loading import load_run
+    from gan.plots import save_sample_grid
+    from gan.sampling import render
+
     module, cfg, checkpoint = load_run(args.run)
     asks_digit = args.digit is not None or args.command == CONDITIONAL_ONLY or getattr(args, "per_digit", False)
     if module.classes is None and asks_digit:

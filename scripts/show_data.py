@@ -8,12 +8,9 @@ Writes image_<index>.png (title "label = N", Blues) and untrained_generator.png 
 """
 
 import hydra
-import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.utils import instantiate
 
-from gan.build import build_module
-from gan.plots import save_sample_grid
+from gan.cli import reported_errors
 from gan.runs import register_resolvers
 
 register_resolvers()
@@ -21,7 +18,17 @@ register_resolvers()
 
 @hydra.main(config_path="../conf", config_name="show_data", version_base="1.3")
 def main(cfg) -> None:
-    out = HydraConfig.get().runtime.output_dir
+    with reported_errors():
+        show(cfg, HydraConfig.get().runtime.output_dir)
+
+
+def show(cfg, out) -> None:
+    import torch  # here, not at the top: --help stays fast
+    from hydra.utils import instantiate
+
+    from gan.build import build_module
+    from gan.plots import save_sample_grid
+
     data = instantiate(cfg.data)
     data.prepare_data()
     dataset = data.train_set  # MNIST's CSV rows, or Stacked MNIST's samples (in colour)

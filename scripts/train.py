@@ -18,6 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 from gan.cli import fail, reported_errors
+from gan.logs import log
 from gan.runs import register_resolvers
 
 register_resolvers()
@@ -42,7 +43,10 @@ def resumed_config(checkpoint: Path, saved: dict):
 def main(cfg) -> float | None:
     hydra_cfg = HydraConfig.get()
     folder, checkpoint = Path(hydra_cfg.runtime.output_dir), None
-    made = folder / hydra_cfg.output_subdir if hydra_cfg.output_subdir != ".hydra" else folder
+    # what this command made, removed if it fails before training writes anything: the run folder, or only
+    # its .hydra-resume-* record when it continues a run (Lightning's DDP workers run with output_subdir null)
+    subdir = hydra_cfg.output_subdir
+    made = folder if subdir in (None, ".hydra") else folder / subdir
     with reported_errors(made):
         from gan.checkpointing import TrainingInterrupted  # here, not at the top: --help stays fast
         from gan.loading import resumable_checkpoint
@@ -51,18 +55,20 @@ def main(cfg) -> float | None:
         if cfg.resume:
             checkpoint, saved = resumable_checkpoint(cfg.resume)
             cfg = resumed_config(checkpoint, saved)
-            print(f"resuming {folder} from {checkpoint}")
+            log.info(f"resuming {folder} from {checkpoint}")
         try:
             summary = train(cfg, folder, ckpt_path=checkpoint)
         except TrainingInterrupted as stop:
             # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
-            print(f"\n{stop}\nresume with: python scripts/train.py \"resume='{folder}'\"")
+            log.info(f"\n{stop}\nresume with: python scripts/train.py \"resume='{folder}'\"")
             sys.exit(130)
-    print(
-        f"{summary['updates']} updates in {summary['fit_seconds']:.1f} s; last recorded losses: "
-        f"D {summary['final_d_loss']}, G {summary['final_g_loss']}"
+    losses = (summary["last_chunk_d_loss"], summary["last_chunk_g_loss"])
+    shown = f"D {losses[0]:.3f}, G {losses[1]:.3f}" if None not in losses else "none (no update was made)"
+    log.info(
+        f"done: {summary['updates']:,} updates ({summary['images']:,} images) in {summary['fit_seconds']:.1f} s; "
+        f"last chunk's mean losses (as on the progress bar): {shown}"
     )
-    print(f"run folder: {summary['run_dir']}")
+    log.info(f"run folder: {summary['run_dir']}")
     # the value Hydra's Optuna sweeper minimises; a run too short to record a loss counts as the worst
     return float("inf") if summary["objective"] is None else summary["objective"]
 

@@ -12,11 +12,6 @@ content, so judges of different datasets never overwrite each other. Downloads w
 
 import argparse
 
-from hydra.utils import instantiate
-
-from gan.config import compose
-from gan.judge import locate_judge, save_judge, train_judge, untrustworthy
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -25,6 +20,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="where to save the judge (default: data_dir/judges/<name>-<content>.pt)")
     args = parser.parse_args()
+    from hydra.utils import instantiate  # after the arguments: --help stays fast
+
+    from gan.config import compose
+    from gan.judge import locate_judge, save_judge, train_judge, untrustworthy
 
     data = instantiate(compose(*args.overrides).data)
     data.prepare_data()

@@ -1,0 +1,151 @@
+"""Faults tried for real, as the README's reliability table reports them.
+
+    python scripts/faults.py            # a few minutes on 2 cores; prints a Markdown table
+
+Each row starts `scripts/train.py` on the first 400 MNIST training images (2 epochs at batch size 1, chunks of 8,
+`last.ckpt` after every chunk so that checkpoint writes are frequent enough to hit), hurts it, and reports what
+survived on disk and whether `resume=` then reaches the uninterrupted run's final weights bit for bit. The
+default `checkpoints.every_minutes=2` bounds the loss of a real run the same way, at 2 minutes. Needs
+data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
+"""
+
+import argparse
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "kill -9": signal.SIGKILL}
+
+
+def command(csv: Path, work: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        str(ROOT / "scripts" / "train.py"),
+        "data=csv",
+        f"data.train_csv={csv}",
+        f"data.data_dir={work}",
+        "data.chunk_size=8",
+        "trainer.max_epochs=2",
+        "trainer.enable_progress_bar=false",
+        "metrics.enabled=false",
+        "checkpoints.every_minutes=0.00001",
+        *extra,
+    ]
+
+
+def weights(checkpoint: Path) -> dict:
+    state = torch.load(checkpoint, weights_only=False)["state_dict"]
+    return {k: v for k, v in state.items() if k.startswith(("generator.", "discriminator."))}
+
+
+def same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def run_folder(cwd: Path) -> Path:
+    (events,) = (cwd / "lightning_logs").glob("*/*/.hydra")
+    return events.parent
+
+
+def when(point: str, cwd: Path) -> bool:
+    checkpoints = list((cwd / "lightning_logs").glob("*/*/checkpoints"))
+    if not checkpoints:
+        return False
+    folder = checkpoints[0]
+    if point == "mid-epoch":
+        return (folder / "last.ckpt").exists() and not (folder / "epoch=0.ckpt").exists()
+    if point == "epoch end":
+        return (folder / "epoch=0.ckpt").exists()
+    return any(folder.glob(".*.tmp"))  # during a checkpoint write
+
+
+def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
+    """(what survived, what resuming gives)."""
+    from gan.loading import resumable_checkpoint
+
+    run = run_folder(cwd)
+    notes = []
+    try:
+        checkpoint, saved = resumable_checkpoint(run, log=notes.append)
+    except (FileNotFoundError, ValueError) as error:
+        return f"nothing resumable ({error})", "-"
+    survived = f"`{checkpoint.name}`, {saved['gan']['state']['updates']} of 800 updates"
+    if notes:
+        survived += " (fell back: the newer one does not load)"
+    leftovers = list(run.glob("checkpoints/.*.tmp"))
+    if leftovers:
+        survived += f"; {len(leftovers)} temp file left, removed by the next write"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train.py"), f"resume='{run}'"], cwd=cwd, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        return survived, f"resume failed: {done.stderr.strip().splitlines()[-1]}"
+    end = weights(run / "checkpoints" / "last.ckpt")
+    return survived, "identical to the uninterrupted run" if same(end, reference) else "DIFFERENT weights"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="gan-faults-"))
+    csv = work / "train400.csv"
+    with open(args.data_dir / "mnist_train.csv") as f, open(csv, "w") as out:
+        out.writelines(line for _, line in zip(range(400), f, strict=False))
+
+    reference_dir = work / "reference"
+    reference_dir.mkdir()
+    subprocess.run(command(csv, work), cwd=reference_dir, check=True, capture_output=True)
+    reference = weights(run_folder(reference_dir) / "checkpoints" / "last.ckpt")
+
+    rows = []
+    for name, signum in SIGNALS.items():
+        for point in ("mid-epoch", "epoch end", "during a checkpoint write"):
+            cwd = work / f"{name}-{point}".replace(" ", "_")
+            cwd.mkdir()
+            process = subprocess.Popen(command(csv, work), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 120
+            while not when(point, cwd) and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            process.send_signal(signum)
+            process.communicate(timeout=120)
+            survived, resumed = resume_and_compare(cwd, reference)
+            rows.append((f"{name}, {point}", f"exit {process.returncode}", survived, resumed))
+
+    cwd = work / "truncated"
+    shutil.copytree(reference_dir, cwd)
+    last = run_folder(cwd) / "checkpoints" / "last.ckpt"
+    last.write_bytes(last.read_bytes()[:20_000])
+    survived, resumed = resume_and_compare(cwd, reference)
+    rows.append(("truncated `last.ckpt`", "-", survived, "nothing to do: epoch=1.ckpt is the end (" + resumed + ")"))
+
+    cwd = work / "concurrent"
+    cwd.mkdir()
+    pair = [subprocess.Popen(command(csv, work), cwd=cwd, stdout=subprocess.PIPE) for _ in range(2)]
+    codes = [p.wait() for p in pair]
+    folders = sorted((cwd / "lightning_logs").glob("*/*/checkpoints/last.ckpt"))
+    verdict = all(same(weights(f), reference) for f in folders)
+    rows.append(
+        (
+            "two identical runs started together",
+            f"exits {codes}",
+            f"{len(folders)} run folders: {', '.join(f.parent.parent.name for f in folders)}",
+            "each identical to the uninterrupted run" if verdict and len(folders) == 2 else "MIXED",
+        )
+    )
+
+    print("| fault | process | on disk afterwards | after `resume=` |\n| --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
