@@ -11,6 +11,7 @@ from pathlib import Path
 from hydra.errors import InstantiationException
 
 from gan.download import DownloadError
+from gan.logs import log
 
 # raised on purpose by this project (bad config values, CSVs, paths, downloads, disk space, a loss gone NaN),
 # each with a message that names the problem and the place; anything else is a bug and keeps its traceback.
@@ -20,7 +21,8 @@ TRACEBACK_ENV = "GAN_TRACEBACK"  # set to 1 to see the traceback of an expected 
 
 
 def fail(message: str, code: int = 1):
-    print(f"error: {message}", file=sys.stderr)
+    """``error: <message>`` on stderr (and in the run's train.log, when the run's logging is set up); exit."""
+    log.error(f"error: {message}")
     sys.exit(code)
 
 

@@ -110,14 +110,13 @@ class GAN(L.LightningModule):
         # each step's loss is copied into this buffer on the device, read back once per chunk: no host sync per
         # step, and no thousands of small loss tensors kept alive (which slows the CPU allocator by ~8%)
         losses = torch.full((len(updates), 3), torch.nan, device=self.device)
-        for index, (images, labels) in enumerate(updates):
-            try:
-                self._update(images, labels, opt_d, opt_g, losses[index])
-            except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
-                if "between 0 and 1" not in str(error):
-                    raise
-                stage = int(losses[index].isnan().nonzero()[0])  # the first step with no loss yet
-                raise self._non_finite(self.updates + index + 1, stage, "D's output") from error
+        try:
+            self._walk(updates, opt_d, opt_g, losses.view(-1))
+        except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
+            if "between 0 and 1" not in str(error):
+                raise
+            update, stage = divmod(int(losses.view(-1).isnan().nonzero()[0]), 3)  # the first step with no loss
+            raise self._non_finite(self.updates + update + 1, stage, "D's output") from error
         if updates:
             self._record(losses.cpu(), updates)
         if self.state.reached(self.max_updates, self.max_images):
@@ -133,35 +132,49 @@ class GAN(L.LightningModule):
             room = min(room, -(-(self.max_images - self.state.images) // per_update))
         return max(room, 0)
 
-    def _update(self, real, labels, opt_d, opt_g, losses):
-        """One three-step update; its three losses go into ``losses`` [3]."""
-        # () at batch size 1, as in the walkthrough; packed (model.pack=m), D sees m samples per judgement
-        batch_shape = real.shape[:-1]
-        # a conditional GAN pairs real images with their digits, fakes with digits drawn at random
-        judged = self.discriminator(real, *self._condition(labels))
-        self._step(opt_d, self.loss(judged, torch.ones_like(judged)), losses[0])
-        digits = self._random_digits(batch_shape)
-        with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
-            fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-        judged = self.discriminator(fake, *digits)
-        self._step(opt_d, self.loss(judged, torch.zeros_like(judged)), losses[1])
-        digits = self._random_digits(batch_shape)
-        fake = self.generator(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-        # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
-        for parameter in self._d_parameters:
-            parameter.requires_grad_(False)
-        judged = self.discriminator(fake, *digits)
-        self._step(opt_g, self.loss(judged, torch.ones_like(judged)), losses[2])
-        for parameter in self._d_parameters:
-            parameter.requires_grad_(True)
-        if self.ema_generator is not None:
-            self.ema_generator.update_parameters(self.generator)
+    def _walk(self, updates, opt_d, opt_g, losses) -> None:
+        """The three-step updates of a chunk, in order; step k's loss goes into ``losses[k]`` (3 per update).
 
-    def _step(self, optimizer, loss, kept):
-        optimizer.zero_grad()
-        self._backward(loss)
-        optimizer.step()
-        kept.copy_(loss.detach())
+        Everything the loop touches is bound to a local first: at batch size 1 a network attribute lookup
+        (nn.Module.__getattr__) or a fresh target tensor costs about as much as a small op, and this loop is
+        the whole of the faithful mode's time."""
+        D, G, loss, noise, latent_dim = self.discriminator, self.generator, self.loss, self.noise, self.latent_dim
+        condition, random_digits, d_parameters = self._condition, self._random_digits, self._d_parameters
+        backward, ema = self._backward, self.ema_generator
+        targets = {}  # D's output shape -> (ones, zeros): made once, not three times per update
+
+        def step(optimizer, value, k):
+            optimizer.zero_grad()
+            backward(value)
+            optimizer.step()
+            losses[k].copy_(value.detach())
+
+        k = 0
+        for real, labels in updates:
+            # () at batch size 1, as in the walkthrough; packed (model.pack=m), D sees m samples per judgement
+            batch_shape = real.shape[:-1]
+            # a conditional GAN pairs real images with their digits, fakes with digits drawn at random
+            judged = D(real, *condition(labels))
+            ones_zeros = targets.get(judged.shape)
+            if ones_zeros is None:
+                ones_zeros = targets[judged.shape] = (torch.ones_like(judged), torch.zeros_like(judged))
+            ones, zeros = ones_zeros
+            step(opt_d, loss(judged, ones), k)
+            digits = random_digits(batch_shape)
+            with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
+                fake = G(noise(*batch_shape, latent_dim, device=real.device), *digits)
+            step(opt_d, loss(D(fake, *digits), zeros), k + 1)
+            digits = random_digits(batch_shape)
+            fake = G(noise(*batch_shape, latent_dim, device=real.device), *digits)
+            # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
+            for parameter in d_parameters:
+                parameter.requires_grad_(False)
+            step(opt_g, loss(D(fake, *digits), ones), k + 2)
+            for parameter in d_parameters:
+                parameter.requires_grad_(True)
+            if ema is not None:
+                ema.update_parameters(G)
+            k += 3
 
     def _record(self, losses: torch.Tensor, updates) -> None:
         """Check the chunk's losses [updates, 3]; keep every ``log_every``-th step of each network; count the
