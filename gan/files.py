@@ -39,9 +39,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
         if _disk_full(error, path.parent):
             free = shutil.disk_usage(path.parent).free
-            raise OSError(
-                errno.ENOSPC, f"no space left on the device writing {path} ({free / 2**20:.1f} MiB free); {error}"
-            ) from error
+            raise OSError(f"no space left on the device writing {path} ({free / 2**20:.1f} MiB free)") from error
         raise
     finally:
         tmp.unlink(missing_ok=True)

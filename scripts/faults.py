@@ -63,7 +63,8 @@ def when(point: str, cwd: Path) -> bool:
         return (folder / "last.ckpt").exists() and not (folder / "epoch=0.ckpt").exists()
     if point == "epoch end":
         return (folder / "epoch=0.ckpt").exists()
-    return any(folder.glob(".*.tmp"))  # during a checkpoint write
+    # during a checkpoint write, once one checkpoint is whole (a kill during the very first write loses 8 updates)
+    return (folder / "last.ckpt").exists() and any(folder.glob(".*.tmp"))
 
 
 def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
@@ -75,7 +76,7 @@ def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
     try:
         checkpoint, saved = resumable_checkpoint(run, log=notes.append)
     except (FileNotFoundError, ValueError) as error:
-        return f"nothing resumable ({error})", "-"
+        return f"nothing resumable ({str(error).replace(str(run), 'RUN')})", "-"
     survived = f"`{checkpoint.name}`, {saved['gan']['state']['updates']} of 800 updates"
     if notes:
         survived += " (fell back: the newer one does not load)"
@@ -87,8 +88,30 @@ def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
     )
     if done.returncode != 0:
         return survived, f"resume failed: {done.stderr.strip().splitlines()[-1]}"
-    end = weights(run / "checkpoints" / "last.ckpt")
+    end = weights(resumable_checkpoint(run, log=lambda _: None)[0])
     return survived, "identical to the uninterrupted run" if same(end, reference) else "DIFFERENT weights"
+
+
+def full_disk(csv: Path, work: Path) -> tuple[str, str, str, str]:
+    """A run whose folder is on a 3 MiB tmpfs: the disk fills at the first epoch end (needs root to mount)."""
+    from gan.loading import _loads
+
+    disk = work / "small-disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        return "full disk (3 MiB tmpfs)", "-", "not run: mounting a tmpfs needs root", "-"
+    try:
+        done = subprocess.run(command(csv, work), cwd=disk, capture_output=True, text=True)
+        said = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "(nothing on stderr)"
+        said = said.replace(str(run_folder(disk)), "RUN")
+        whole = [c for c in sorted(disk.glob("lightning_logs/*/*/checkpoints/*.ckpt")) if _loads(c)[0] is not None]
+        updates = [torch.load(c, weights_only=False)["gan"]["state"]["updates"] for c in whole]
+        kept = ", ".join(f"`{c.name}` ({u} updates, loads)" for c, u in zip(whole, updates, strict=True))
+        temps = len(list(disk.glob("lightning_logs/*/*/checkpoints/.*.tmp")))
+        return "full disk (3 MiB tmpfs)", f"exit {done.returncode}: `{said}`", f"{kept}; {temps} temp files", "-"
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
 
 
 def main() -> None:
@@ -119,12 +142,13 @@ def main() -> None:
             survived, resumed = resume_and_compare(cwd, reference)
             rows.append((f"{name}, {point}", f"exit {process.returncode}", survived, resumed))
 
-    cwd = work / "truncated"
+    cwd = work / "truncated"  # a finished run whose last.ckpt was cut short, its epoch=1.ckpt gone too
     shutil.copytree(reference_dir, cwd)
     last = run_folder(cwd) / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:20_000])
+    (last.parent / "epoch=1.ckpt").unlink()
     survived, resumed = resume_and_compare(cwd, reference)
-    rows.append(("truncated `last.ckpt`", "-", survived, "nothing to do: epoch=1.ckpt is the end (" + resumed + ")"))
+    rows.append(("truncated `last.ckpt` (and no `epoch=1.ckpt`)", "-", survived, resumed))
 
     cwd = work / "concurrent"
     cwd.mkdir()
@@ -140,6 +164,8 @@ def main() -> None:
             "each identical to the uninterrupted run" if verdict and len(folders) == 2 else "MIXED",
         )
     )
+
+    rows.append(full_disk(csv, work))
 
     print("| fault | process | on disk afterwards | after `resume=` |\n| --- | --- | --- | --- |")
     for row in rows:
