@@ -1,6 +1,7 @@
 """A newcomer's first hour: two commands, clean output in human units, a real train.log, help texts, and
 TensorBoard that compares runs at a glance (checked through TensorBoard's own event reader)."""
 
+import os
 import re
 import subprocess
 import sys
@@ -20,11 +21,20 @@ def test_the_readme_starts_with_two_commands_that_ci_runs_too():
     commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
     assert commands == ["make train", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
-    dry = subprocess.run(["make", "-n", "-B", "test", "TORCH=torch==9.9"], cwd=ROOT, capture_output=True, text=True)
+    outer = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}  # CI runs us from make
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", "test", "TORCH=torch==9.9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=outer,
+    )
     assert dry.returncode == 0, dry.stderr
-    steps = dry.stdout
-    assert steps.index('pip install --quiet "torch==9.9"') < steps.index('pip install --quiet -e ".[dev]"')
-    assert steps.rstrip().endswith("-m pytest")
+    steps = dry.stdout.strip().splitlines()
+    assert steps.index('.venv/bin/pip install --quiet "torch==9.9"') < steps.index(
+        '.venv/bin/pip install --quiet -e ".[dev]"'
+    )
+    assert steps[-1] == ".venv/bin/python -m pytest"
 
 
 def _run_script(tmp_path, *overrides):
