@@ -231,6 +231,11 @@ class GAN(L.LightningModule):
         checkpoint["gan"] = {"state": self.state.state_dict(), "progress": self.progress}
 
     def on_load_checkpoint(self, checkpoint) -> None:
+        if "state" not in checkpoint.get("gan", {}):
+            raise ValueError(
+                "this checkpoint predates the run's own training state (gan.state), so it cannot be resumed "
+                "exactly; evaluate.py and generate.py still load it, and a new run can start from scratch"
+            )
         self.state.load_state_dict(checkpoint["gan"]["state"])
         self.progress = checkpoint["gan"]["progress"]
 

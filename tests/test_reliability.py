@@ -300,3 +300,16 @@ def test_a_cache_that_cannot_be_written_warns_once_and_trains_from_the_csv(tiny_
         summary = train(tiny_run_config(tiny_csv, data, "trainer.limit_train_batches=2"), tmp_path / "run")
     assert summary["updates"] == 64
     assert len([w for w in caught if "CSV cache" in str(w.message)]) == 1
+
+
+def test_a_checkpoint_from_before_the_runs_own_state_is_refused_for_resume_but_still_loads(tiny_csv, tmp_path):
+    cfg = tiny_run_config(tiny_csv, tmp_path, "trainer.max_epochs=2")
+    train(tiny_run_config(tiny_csv, tmp_path), tmp_path / "run")
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    saved = torch.load(last, weights_only=False)
+    state = saved["gan"].pop("state")
+    saved["gan"] |= {"updates": state["updates"], "rng": state["rng"]}  # the layout checkpoints had before
+    torch.save(saved, last)
+    with pytest.raises(ValueError, match="predates the run's own training state"):
+        train(cfg, tmp_path / "run", ckpt_path=last)
+    assert load_run(last)[0].updates == 0  # loads for inference (its weights), as evaluate.py and generate.py do
