@@ -19,7 +19,8 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     return checkpoint, checkpoint.parent.parent
 
 
-def _loads(checkpoint: Path) -> tuple[dict | None, str | None]:
+def try_load(checkpoint: Path) -> tuple[dict | None, str | None]:
+    """(its contents, None) for a checkpoint that loads; (None, the first line of the problem) otherwise."""
     try:
         return torch.load(checkpoint, map_location="cpu", weights_only=False), None
     except Exception as error:  # truncated or corrupted: torch names the problem in many ways
@@ -31,14 +32,14 @@ def resumable_checkpoint(resume, log=print) -> tuple[Path, dict]:
     load (truncated by a crash, corrupted), the newest checkpoint beside it that does, saying which one was
     used and what was lost."""
     checkpoint, _ = find_checkpoint(resume)
-    saved, problem = _loads(checkpoint)
+    saved, problem = try_load(checkpoint)
     if saved is not None:
         return checkpoint, saved
     others = sorted(
         (c for c in checkpoint.parent.glob("*.ckpt") if c != checkpoint), key=lambda c: c.stat().st_mtime, reverse=True
     )
     for other in others:
-        saved, _ = _loads(other)
+        saved, _ = try_load(other)
         if saved is not None:
             written = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(other.stat().st_mtime))
             lost = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(checkpoint.stat().st_mtime))

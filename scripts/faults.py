@@ -94,7 +94,7 @@ def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
 
 def full_disk(csv: Path, work: Path) -> tuple[str, str, str, str]:
     """A run whose folder is on a 3 MiB tmpfs: the disk fills at the first epoch end (needs root to mount)."""
-    from gan.loading import _loads
+    from gan.loading import try_load
 
     disk = work / "small-disk"
     disk.mkdir()
@@ -105,9 +105,9 @@ def full_disk(csv: Path, work: Path) -> tuple[str, str, str, str]:
         done = subprocess.run(command(csv, work), cwd=disk, capture_output=True, text=True)
         said = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "(nothing on stderr)"
         said = said.replace(str(run_folder(disk)), "RUN")
-        whole = [c for c in sorted(disk.glob("lightning_logs/*/*/checkpoints/*.ckpt")) if _loads(c)[0] is not None]
-        updates = [torch.load(c, weights_only=False)["gan"]["state"]["updates"] for c in whole]
-        kept = ", ".join(f"`{c.name}` ({u} updates, loads)" for c, u in zip(whole, updates, strict=True))
+        loaded = {c: try_load(c)[0] for c in sorted(disk.glob("lightning_logs/*/*/checkpoints/*.ckpt"))}
+        whole = {c: saved["gan"]["state"]["updates"] for c, saved in loaded.items() if saved is not None}
+        kept = ", ".join(f"`{c.name}` ({u} updates, loads)" for c, u in whole.items())
         temps = len(list(disk.glob("lightning_logs/*/*/checkpoints/.*.tmp")))
         return "full disk (3 MiB tmpfs)", f"exit {done.returncode}: `{said}`", f"{kept}; {temps} temp files", "-"
     finally:
