@@ -10,16 +10,20 @@ from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from omegaconf import OmegaConf
 
-from gan.files import atomic_path
+from gan.files import atomic_path, load_tensors
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write each checkpoint beside its target and rename it into place: a crash mid-write leaves the
-    previous checkpoint intact instead of a truncated one."""
+    previous checkpoint intact instead of a truncated one. Read each one as tensors and plain values only
+    (``weights_only=True``, whatever the caller asks): a checkpoint never runs code when Lightning resumes it."""
 
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         with atomic_path(path) as tmp:
             super().save_checkpoint(checkpoint, tmp, storage_options)
+
+    def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict:
+        return load_tensors(path, map_location=map_location)
 
 
 class Checkpoints(Checkpoint):
@@ -46,6 +50,11 @@ class Checkpoints(Checkpoint):
         self._saved_at = time.monotonic()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self._stopped_by_limit(pl_module):
+            # saved here, mid-epoch, not at the epoch end: Lightning marks an epoch that reaches its end hooks as
+            # finished, and a run resumed with a larger limit would skip the rest of it
+            self._save(trainer, self.last)
+            return
         if self.every_seconds is None:
             return
         due = time.monotonic() - self._saved_at >= self.every_seconds
@@ -55,8 +64,19 @@ class Checkpoints(Checkpoint):
             self._save(trainer, self.last)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if self._stopped_by_limit(pl_module):  # the epoch was cut short: its checkpoint is the one saved above
+            return
         self._save(trainer, self.dirpath / f"epoch={trainer.current_epoch}.ckpt")
         self._save(trainer, self.last)
+
+    @staticmethod
+    def _stopped_by_limit(pl_module) -> bool:
+        """Did max_updates or max_images end training, before the epoch's data ran out?"""
+        module_state = pl_module.state
+        reached = module_state.reached(pl_module.max_updates, pl_module.max_images)
+        return reached and module_state.epoch_updates < pl_module.trainer.datamodule.updates_per_epoch(
+            pl_module.trainer.world_size
+        )
 
     def _save(self, trainer, path: Path) -> None:
         trainer.save_checkpoint(path)

@@ -1,6 +1,7 @@
 """Every config value checked before anything is downloaded or trained, each message naming its key."""
 
 import math
+import re
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -23,8 +24,17 @@ def _positive_rate(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
 
 
+MAX_GRID_SIDE = 16  # a sample panel of at most 16 x 16 images: larger ones take gigabytes to draw and show nothing more
+MAX_METRIC_SAMPLES = 100_000  # generated images per evaluation: 10x the papers' count, a few hundred MB
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")  # a name that becomes a file name: no folders, no "..", no spaces
+
+
 def _grid(v) -> bool:
-    return len(v) == 2 and all(_integer(n) and n >= 1 for n in v)
+    return len(v) == 2 and all(_integer(n) and 1 <= n <= MAX_GRID_SIDE for n in v)
+
+
+def _name(v) -> bool:
+    return v is None or (isinstance(v, str) and NAME.fullmatch(v) is not None and ".." not in v)
 
 
 # key -> (test, what it must be); a key a config does not have (e.g. a model without leaky_slope) is skipped
@@ -32,7 +42,7 @@ CHECKS = {
     "seed": (lambda v: _integer(v) and 0 <= v < SEED_RANGE, f"an integer in 0 .. {SEED_RANGE - 1}"),
     "threads": (_optional(_at_least(1)), "an integer >= 1, or null"),
     "log_every": (_at_least(1), "an integer >= 1"),
-    "sample_grid": (_grid, "[rows, cols], two integers >= 1"),
+    "sample_grid": (_grid, f"[rows, cols], two integers in 1 .. {MAX_GRID_SIDE}"),
     "max_updates": (_optional(_at_least(1)), "an integer >= 1, or null for no limit"),
     "max_images": (_optional(_at_least(1)), "an integer >= 1, or null for no limit"),
     "optimizer.lr": (_positive_rate, "a finite number > 0"),
@@ -44,7 +54,11 @@ CHECKS = {
     "data.batch_size": (_at_least(1), "an integer >= 1"),
     "data.chunk_size": (_at_least(1), "an integer >= 1"),
     "data.samples": (_at_least(1), "an integer >= 1"),
-    "metrics.samples": (_optional(_at_least(2)), "an integer >= 2 (a Frechet distance needs a covariance), or null"),
+    "metrics.samples": (
+        _optional(lambda v: _integer(v) and 2 <= v <= MAX_METRIC_SAMPLES),
+        f"an integer in 2 .. {MAX_METRIC_SAMPLES:,} (a Frechet distance needs a covariance), or null",
+    ),
+    "data.name": (_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
     "checkpoints.every_minutes": (_optional(_positive_rate), "a finite number > 0, or null for epoch ends only"),
     "trainer.max_epochs": (_optional(lambda v: _integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
     # the module steps its optimizers itself at full precision: Lightning's precision plugin would not be
@@ -68,6 +82,11 @@ def check_config(cfg: DictConfig) -> None:
             valid = False
         if not valid:
             raise ValueError(f"{key}={value} is invalid: it must be {requirement}")
+    names = OmegaConf.select(cfg, "data.class_names", default=None)
+    if names is not None:
+        repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})
+        if repeated:
+            raise ValueError(f"data.class_names repeats {', '.join(repeated)}: each class needs a name of its own")
     channels = OmegaConf.select(cfg, "data.channels", default=1)
     if channels > 1 and OmegaConf.select(cfg, "model.generator.classes", default=None) is not None:
         raise ValueError(

@@ -1,17 +1,18 @@
-"""Around every script's work: errors raised on purpose print as one line, and a command that fails leaves
-no folder of its own behind."""
+"""Around every script's work: errors raised on purpose print as one line, and a command that fails removes
+only what it created itself: never a folder or file that existed before it started."""
 
 import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hydra.errors import InstantiationException
 
 from gan.download import DownloadError
 from gan.logs import log
+from gan.runs import CREATED
 
 # raised on purpose by this project (bad config values, CSVs, paths, downloads, disk space, a loss gone NaN),
 # each with a message that names the problem and the place; anything else is a bug and keeps its traceback.
@@ -27,30 +28,45 @@ def fail(message: str, code: int = 1):
 
 
 @contextlib.contextmanager
-def reported_errors(made: Path | None = None) -> Iterator[None]:
-    """Print an expected error as ``error: <message>`` (no traceback) and exit 1; first remove ``made``, the
-    folder this command created, if nothing of a run was written into it (no checkpoints, no events)."""
+def reported_errors(own: Iterable[Path] = ()) -> Iterator[None]:
+    """Print an expected error as ``error: <message>`` (no traceback) and exit 1; first remove what this command
+    created (``remove_created``), ``own`` naming the folders it may remove whole."""
     try:
         yield
     except EXPECTED as error:
-        if made is not None:
-            remove_if_unused(made)
+        remove_created(own)
         if os.environ.get(TRACEBACK_ENV):
             raise
-        fail(str(error))
+        fail(message(error))
 
 
-def remove_if_unused(folder: Path) -> bool:
-    """Remove ``folder`` (and its parents up to and including lightning_logs/, when they become empty) if it
-    holds no checkpoint and no TensorBoard events: only Hydra's config record and an empty or short log."""
-    folder = Path(folder)
-    if not folder.is_dir() or (folder / "checkpoints").exists() or any(folder.glob("events.out.tfevents.*")):
-        return False
-    shutil.rmtree(folder, ignore_errors=True)
-    for parent in folder.parents:
-        if not parent.is_dir() or any(parent.iterdir()) or parent.resolve() == Path.cwd():
-            break
-        parent.rmdir()
-        if parent.name == "lightning_logs":
-            break
-    return True
+def message(error: BaseException) -> str:
+    """The error's one line; for a bad value in a constructor that Hydra instantiates, the constructor's own
+    message rather than Hydra's three-line wrapper (``Error in call to target ...``)."""
+    if isinstance(error, InstantiationException) and isinstance(error.__cause__, EXPECTED):
+        return message(error.__cause__)
+    return str(error)
+
+
+def remove_created(own: Iterable[Path] = ()) -> list[Path]:
+    """Remove the folders this process created (``gan.runs.CREATED``), innermost first: one of ``own`` (the run
+    folder, its config record) whole, if training wrote nothing of a run into it (no checkpoint, no events);
+    any other only when it is empty. A folder this process did not create is never touched, whatever it holds."""
+    own = {Path(p).resolve() for p in own}
+    removed = []
+    for folder in reversed(CREATED):
+        if not folder.is_dir():
+            continue
+        if folder.resolve() in own and not _holds_a_run(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                continue
+        removed.append(folder)
+    return removed
+
+
+def _holds_a_run(folder: Path) -> bool:
+    return (folder / "checkpoints").exists() or any(folder.glob("events.out.tfevents.*"))

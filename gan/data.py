@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from torch.utils.data import Dataset
 
 from gan.download import DATASETS, DEFAULT_MIRRORS, download_mnist
-from gan.files import atomic_path
+from gan.files import atomic_path, load_rebuildable
 
 PIXELS = 28 * 28
 COLUMNS = 1 + PIXELS
@@ -104,11 +104,39 @@ def _first_problem(path: Path, header: bool) -> CsvFormatError:
     return CsvFormatError(path, None, "could not be parsed as label, 784 pixels rows")
 
 
+# the longest line a CSV of label + 784 pixels can hold: 785 fields of a few characters (a header's "pixel783,"
+# is 9), with room for spaces and "255.0"; a longer line is refused as soon as it is read, in bounded memory
+MAX_LINE_BYTES = COLUMNS * 16
+
+
+def _check_lines(path: Path) -> None:
+    """Walk the file's lines in bounded memory (at most ``MAX_LINE_BYTES`` at a time), refusing the first one that is
+    too long to be a row, or that holds NUL bytes (a binary file), before anything parses it whole."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            number = 0
+            while line := f.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                if b"\0" in line:
+                    raise CsvFormatError(path, number, "holds NUL bytes: a binary file, not a text CSV")
+                if len(line) > MAX_LINE_BYTES:
+                    raise CsvFormatError(
+                        path,
+                        number,
+                        f"longer than {MAX_LINE_BYTES:,} bytes, too long for label + {PIXELS} pixels "
+                        f"({COLUMNS} comma-separated integers)",
+                    )
+    except (OSError, EOFError) as error:  # e.g. a .gz that is not gzip
+        raise CsvFormatError(path, None, f"cannot be read: {error}") from None
+
+
 def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
     """Parse ``path`` into (labels uint8 [N], pixels uint8 [N, 784]), or raise ``CsvFormatError``."""
     path = _existing_csv(path)
     if path.stat().st_size == 0:
         raise CsvFormatError(path, None, "the file is empty")
+    _check_lines(path)
     header = _has_header(path)
     try:
         rows = pd.read_csv(path, header=None, skiprows=int(header), dtype=np.int64, engine="c").to_numpy()
@@ -146,10 +174,9 @@ def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
     source = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     key = hashlib.sha1(source["path"].encode()).hexdigest()[:10]
     cache = Path(cache_dir) / f"{path.stem}-{key}.pt"
-    if cache.is_file():
-        cached = torch.load(cache, weights_only=True)
-        if cached["source"] == source:
-            return cached["labels"], cached["pixels"]
+    cached = load_rebuildable(cache, "the CSV cache") if cache.is_file() else None
+    if isinstance(cached, dict) and cached.get("source") == source:
+        return cached["labels"], cached["pixels"]
     labels, pixels = read_csv(path)
     try:
         with atomic_path(cache) as tmp:
@@ -382,6 +409,13 @@ class MnistDataModule(L.LightningDataModule):
             ranks,
             self.pack,
         )
+
+    def updates_per_epoch(self, ranks: int = 1) -> int:
+        """Updates in one epoch of each of ``ranks`` processes (as ``UpdateChunks`` walks it)."""
+        self.setup()
+        count = len(self.train_set) // ranks
+        count -= count % self.images_per_update % self.pack
+        return -(-count // self.images_per_update)
 
     @property
     def images_per_update(self) -> int:

@@ -9,7 +9,8 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from gan.data import PIXELS
-from gan.judge import load_judge, locate_judge
+from gan.files import load_rebuildable
+from gan.judge import judge_from_state, locate_judge
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical: bool = False) -> torch.Tensor:
@@ -60,7 +61,8 @@ def find_judge(cfg):
     data = instantiate(cfg.data)
     explicit = OmegaConf.select(cfg, "metrics.judge", default=None)
     path = locate_judge(data.train_csv, data.data_dir / "cache", data.data_dir / "judges", data.judge_name, explicit)[0]
-    return load_judge(path)[0] if path.is_file() else None
+    state = load_rebuildable(path, "the judge") if path.is_file() else None  # a broken one: moved aside, no titles
+    return None if state is None else judge_from_state(state)[0]
 
 
 def class_index(name_or_index: str, class_names: list[str]) -> int:

@@ -1,13 +1,23 @@
-"""Atomic file writes: a file in ``data/`` or a run folder is either whole or absent."""
+"""Files written whole or not at all, and read without running anything they hold.
+
+A file in ``data/`` or a run folder is either whole or absent (``atomic_path``). Every ``.pt`` and ``.ckpt`` file is
+read with ``torch.load(weights_only=True)`` (``load_tensors``): tensors and plain Python values only, so a shared or
+downloaded checkpoint can never run code when it is opened.
+"""
 
 import contextlib
 import errno
 import os
+import pickle
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import torch
+
+from gan.logs import log
 
 # a temporary file left by a process that no longer runs is removed by the next write beside it; one from an
 # older version of this code (no process id in its name) once it is this old
@@ -82,3 +92,37 @@ def _running(pid: int) -> bool:
     except PermissionError:  # another user's process
         return True
     return True
+
+
+class UnsafeFileError(ValueError):
+    """A file that holds more than tensors and plain values: unpickling it would run code, so it is not loaded."""
+
+
+def load_tensors(path: str | os.PathLike, map_location="cpu"):
+    """``torch.load`` with ``weights_only=True``: tensors, numbers, strings, lists and dicts, nothing that runs code.
+
+    A file that needs anything else (a pickled object, a function) raises ``UnsafeFileError`` and nothing of it is
+    executed; a truncated or corrupt file raises torch's own error."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "weights only load failed" not in str(error).lower():
+            raise
+        detail = next((line.strip() for line in str(error).splitlines() if "Unsupported" in line), "")
+        raise UnsafeFileError(
+            f"{path}: not loaded, because loading it would run code it carries ({detail or 'a pickled object'}); "
+            "this project only loads files of tensors and plain values"
+        ) from None
+
+
+def load_rebuildable(path: Path, what: str):
+    """The contents of a file this project can make again (a CSV cache, a judge), or None when it does not load:
+    then it is moved aside to ``<path>.broken``, with one warning line, and the caller rebuilds it."""
+    try:
+        return load_tensors(path)
+    except Exception as error:  # truncated, random bytes, unsafe: torch names the problem in many ways
+        aside = path.with_name(path.name + ".broken")
+        os.replace(path, aside)
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        log.warning(f"WARNING: {what} {path} does not load ({reason}); moved it to {aside.name} and making it again")
+        return None

@@ -13,7 +13,7 @@ from torch import nn
 from tqdm import tqdm
 
 from gan.data import MnistDataset, load_csv
-from gan.files import atomic_path
+from gan.files import atomic_path, load_rebuildable, load_tensors
 
 FEATURES = 128
 
@@ -117,10 +117,10 @@ def save_judge(judge: Judge, test_accuracy: float, key: str, dataset: str, path)
 
 
 def load_judge(path) -> tuple[Judge, float]:
-    return _from_state(torch.load(path, weights_only=True))
+    return judge_from_state(load_tensors(path))
 
 
-def _from_state(state: dict) -> tuple[Judge, float]:
+def judge_from_state(state: dict) -> tuple[Judge, float]:
     judge = Judge()
     judge.load_state_dict(state["state_dict"])
     return judge.eval(), state["test_accuracy"]
@@ -146,13 +146,14 @@ def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=N
     when it is below the floor (``untrustworthy``).
     """
     path, key, images = locate_judge(train_csv, cache_dir, judge_dir, dataset, path)
-    if path.is_file():
-        state = torch.load(path, weights_only=True)
-        if state.get("source") == key:
-            judge, test_accuracy = _from_state(state)
+    state = load_rebuildable(path, "the judge") if path.is_file() else None
+    if state is not None:
+        if isinstance(state, dict) and state.get("source") == key:
+            judge, test_accuracy = judge_from_state(state)
             return judge, {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}
         raise ValueError(
-            f"metrics.judge={path} is the judge of other training data ({state.get('dataset', 'unknown')}), "
+            f"metrics.judge={path} is the judge of other training data "
+            f"({state.get('dataset', 'unknown') if isinstance(state, dict) else 'not a judge file'}), "
             f"not of {train_csv}; it is left as it is. Set metrics.judge=null to keep one judge per dataset."
         )
     if images < MIN_TRAIN_IMAGES:

@@ -7,7 +7,10 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from gan.build import build_module
+from gan.files import UnsafeFileError, load_tensors
+from gan.logs import log as run_log
 from gan.module import GAN
+from gan.runs import continues_in_place
 
 
 def find_checkpoint(resume) -> tuple[Path, Path]:
@@ -16,21 +19,33 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     checkpoint = path / "checkpoints" / "last.ckpt" if path.is_dir() else path
     if not checkpoint.is_file():
         raise FileNotFoundError(f"resume={resume}: no checkpoint at {checkpoint}")
-    return checkpoint, checkpoint.parent.parent
+    return checkpoint, run_folder(checkpoint)
+
+
+def run_folder(checkpoint: Path) -> Path:
+    """The run folder a checkpoint belongs to (``RUN/checkpoints/x.ckpt``); for one copied anywhere else, the folder
+    it lies in: outputs made from a loose checkpoint go beside it, never above it."""
+    return checkpoint.parent.parent if continues_in_place(checkpoint) else checkpoint.parent
 
 
 def try_load(checkpoint: Path) -> tuple[dict | None, str | None]:
-    """(its contents, None) for a checkpoint that loads; (None, the first line of the problem) otherwise."""
+    """(its contents, None) for a checkpoint that loads; (None, the first line of the problem) otherwise.
+    A checkpoint that would run code when unpickled is never loaded: ``UnsafeFileError``."""
     try:
-        return torch.load(checkpoint, map_location="cpu", weights_only=False), None
+        saved = load_tensors(checkpoint)
+    except UnsafeFileError:
+        raise
     except Exception as error:  # truncated or corrupted: torch names the problem in many ways
-        return None, str(error).splitlines()[0]
+        return None, (str(error).splitlines() or [type(error).__name__])[0]
+    if not isinstance(saved, dict) or "state_dict" not in saved:
+        return None, "not a checkpoint of this project (no state_dict)"
+    return saved, None
 
 
-def resumable_checkpoint(resume, log=print) -> tuple[Path, dict]:
+def resumable_checkpoint(resume, log=run_log.warning) -> tuple[Path, dict]:
     """The checkpoint ``resume`` names (a run folder's last.ckpt, or a file) and its contents. If it does not
     load (truncated by a crash, corrupted), the newest checkpoint beside it that does, saying which one was
-    used and what was lost."""
+    used and what was lost. Training resumes from it; evaluate.py and generate.py read it too."""
     checkpoint, _ = find_checkpoint(resume)
     saved, problem = try_load(checkpoint)
     if saved is not None:
@@ -45,11 +60,11 @@ def resumable_checkpoint(resume, log=print) -> tuple[Path, dict]:
             lost = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(checkpoint.stat().st_mtime))
             updates = saved.get("gan", {}).get("state", {}).get("updates", "?")
             log(
-                f"WARNING: {checkpoint} does not load ({problem}). Resuming from {other} instead (written {written}, "
-                f"{updates} updates): the training between then and {lost} is lost."
+                f"WARNING: {checkpoint} does not load ({problem}). Using {other} instead (written {written}, "
+                f"{updates} updates): the training between then and {lost} is not in it."
             )
             return other, saved
-    raise ValueError(f"resume={resume}: {checkpoint} does not load ({problem}), and no other checkpoint beside it does")
+    raise ValueError(f"{resume}: {checkpoint} does not load ({problem}), and no other checkpoint beside it does")
 
 
 def checkpoint_config(saved: dict, checkpoint: Path) -> DictConfig:
@@ -71,8 +86,7 @@ def load_run(run) -> tuple[GAN, DictConfig, Path]:
 
     The caller's global RNG is left as it was: building the networks draws initial weights, which the
     checkpoint's then replace."""
-    checkpoint, _ = find_checkpoint(run)
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    checkpoint, saved = resumable_checkpoint(run)
     cfg = checkpoint_config(saved, checkpoint)
     with torch.random.fork_rng(devices=[]):
         module = build_module(cfg)

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from gan.data import PIXELS
 from gan.files import atomic_path
-from gan.stacked import as_picture
+from gan.stacked import as_picture, as_rgb
 
 
 def _save(figure: Figure, path) -> Path:
@@ -18,10 +18,10 @@ def _save(figure: Figure, path) -> Path:
 
 def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     """images [rows * cols, channels * 784] -> one [channels, rows * 28, cols * 28] picture, row-major
-    (TensorBoard's CHW; 3 channels show in colour)."""
+    (TensorBoard's CHW; 2 or 3 channels show in colour, as 3)."""
     channels = images.shape[-1] // PIXELS
     pictures = images.reshape(rows, cols, channels, 28, 28).permute(2, 0, 3, 1, 4)
-    return pictures.reshape(channels, rows * 28, cols * 28)
+    return as_rgb(pictures.reshape(channels, rows * 28, cols * 28))
 
 
 def save_loss_curves(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None, path) -> Path:

@@ -118,3 +118,12 @@ def _write_loss_records(progress: dict, path: Path) -> None:
         writer.writerow(["network", "update", "loss"])
         for network, records in progress.items():
             writer.writerows((network, step, loss) for step, loss in records)
+
+
+def write_status(run_dir, status: str, error: str | None = None) -> None:
+    """``status.json``: how the run ended (``finished``, or ``failed`` with the error), for report.py."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return
+    with atomic_path(run_dir / "status.json") as tmp:
+        tmp.write_text(json.dumps({"status": status, "error": error}, indent=2) + "\n")

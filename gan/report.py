@@ -26,7 +26,15 @@ def read_run(run_dir: Path) -> dict:
             for row in csv.DictReader(f):
                 progress[row["network"]].append((int(row["update"]), float(row["loss"])))
     has_checkpoint = (run_dir / "checkpoints" / "last.ckpt").is_file()
-    status = "done" if summary else ("stopped or running (has a checkpoint)" if has_checkpoint else "failed or running")
+    ended = json.loads((run_dir / "status.json").read_text()) if (run_dir / "status.json").is_file() else {}
+    if ended.get("status") == "failed":  # written by scripts/train.py when a job fails, with its error
+        status = f"failed: {ended.get('error')}"
+    elif summary:
+        status = "done"
+    elif ended.get("status") == "interrupted":
+        status = "interrupted (resume it from its checkpoint)"
+    else:
+        status = "stopped or running (has a checkpoint)" if has_checkpoint else "running, or killed before training"
     return {"dir": run_dir, "overrides": pairs, "summary": summary, "progress": progress, "status": status}
 
 

@@ -1,14 +1,27 @@
 """Where runs go: the folder-naming resolvers of conf/train.yaml's hydra node, shared by the scripts."""
 
 import hashlib
+import json
 import re
+import sys
 from pathlib import Path
 
+from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
 # keys that do not change a run's result: left out of its folder name (and so of TensorBoard's run list)
 UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trainer.enable_progress_bar"}
-_UNCLEAN = re.compile(r"[\s'\"\\]+")  # quotes from Hydra's override grammar, spaces: not in a folder name
+# the keys `resume=` may change: how long and how a run goes on, never what it computes (docs: README, "Resume")
+RESUME_MAY_CHANGE = {
+    "trainer.max_epochs",
+    "max_updates",
+    "max_images",
+    "threads",
+    "trainer.enable_progress_bar",
+    "checkpoints.every_minutes",
+}
+# quotes from Hydra's override grammar, spaces, and the path separators that would make a name leave its folder
+_UNCLEAN = re.compile(r"[\s'\"\\/]+")
 
 
 def run_name(overrides: str) -> str:
@@ -32,13 +45,25 @@ def continues_in_place(checkpoint: Path) -> bool:
     return checkpoint.parent.name == "checkpoints"
 
 
+# folders this process created, outermost first: the only ones a failed command may remove (gan.cli)
+CREATED: list[Path] = []
+
+
+def make_folder(folder: Path) -> None:
+    """``folder.mkdir(parents=True)``, recording in ``CREATED`` each folder that did not exist before.
+    Raises FileExistsError if ``folder`` itself exists: an existing folder is never taken as one's own."""
+    missing = [folder, *(p for p in folder.parents if not p.exists())]
+    folder.mkdir(parents=True)
+    CREATED.extend(p for p in reversed(missing) if p not in CREATED)
+
+
 def new_folder(parent: str, now: str) -> str:
     """``parent/now``, created here so that two runs started in the same second never share it: the second
     gets ``now-2`` (and so on)."""
     for attempt in range(1, 1000):
         folder = Path(parent) / (now if attempt == 1 else f"{now}-{attempt}")
         try:
-            folder.mkdir(parents=True)
+            make_folder(folder)
         except FileExistsError:
             continue
         return str(folder)
@@ -59,9 +84,16 @@ def run_dir(resume, overrides: str, now: str) -> str:
 
 def config_subdir(resume, now: str) -> str:
     """A run's own config goes to ``.hydra``; a resume command that continues a run in place records itself
-    beside it."""
+    beside it, in a folder it creates (and so may remove if it fails)."""
     if resume and (Path(resume).suffix != ".ckpt" or continues_in_place(Path(resume))):
-        return f".hydra-resume-{now}"
+        run = Path(run_dir(resume, "", now))
+        for attempt in range(1, 1000):
+            name = f".hydra-resume-{now}" if attempt == 1 else f".hydra-resume-{now}-{attempt}"
+            try:
+                make_folder(run / name)
+            except FileExistsError:
+                continue
+            return name
     return ".hydra"
 
 
@@ -71,3 +103,20 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("run_name", run_name, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("run_dir", run_dir, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("hydra_subdir", config_subdir, replace=True, use_cache=True)
+
+
+class SweepStatus(Callback):
+    """A Hydra callback: when a sweep ends, name the jobs that failed (each job's status.json, written by
+    scripts/train.py) and make the command exit 1 once all of them have run."""
+
+    failed: list[Path] = []  # read by scripts/train.py after the sweep
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        for status in sorted(Path(config.hydra.sweep.dir).glob("**/status.json")):
+            record = json.loads(status.read_text())
+            if record.get("status") == "failed":
+                SweepStatus.failed.append(status.parent)
+                print(f"failed: {status.parent}: {record.get('error')}", file=sys.stderr)
+        if SweepStatus.failed:  # on stderr, as errors are: Hydra's logging at this point is its own
+            print(f"{len(SweepStatus.failed)} job(s) of the sweep failed; the others ran (report.py lists all)",
+                  file=sys.stderr)

@@ -13,7 +13,7 @@ import torch
 from matplotlib.figure import Figure
 
 from gan.data import PIXELS, MnistDataModule, load_csv
-from gan.files import atomic_path
+from gan.files import atomic_path, load_rebuildable
 
 
 def stack_codes(digits: torch.Tensor) -> torch.Tensor:
@@ -22,12 +22,22 @@ def stack_codes(digits: torch.Tensor) -> torch.Tensor:
     return (digits.long() * powers).sum(1)
 
 
+MAX_CHANNELS = 3  # a picture shows at most three colour channels (red, green, blue)
+
+
+def as_rgb(picture: torch.Tensor) -> torch.Tensor:
+    """[channels, H, W] with 2 channels -> 3 (red, green, and an empty blue); 1 or 3 channels as they are."""
+    if picture.shape[0] != 2:
+        return picture
+    return torch.cat([picture, torch.zeros_like(picture[:1])])
+
+
 def as_picture(image: torch.Tensor):
-    """A flat image [channels * 784] as an array to show: [28, 28] for one channel, else [28, 28, channels]
-    (3 channels are red, green and blue)."""
+    """A flat image [channels * 784] as an array to show: [28, 28] for one channel, else [28, 28, 3]
+    (red, green and blue; 2 channels show as red and green)."""
     channels = image.numel() // PIXELS
     picture = image.detach().reshape(channels, 28, 28).cpu()
-    return picture[0].numpy() if channels == 1 else picture.permute(1, 2, 0).numpy()
+    return picture[0].numpy() if channels == 1 else as_rgb(picture).permute(1, 2, 0).numpy()
 
 
 class StackedMnistDataset:
@@ -52,8 +62,9 @@ class StackedMnistDataset:
         """Pool rows [samples, channels], uniform and independent; cached, keyed by everything they depend on."""
         key = hashlib.sha1(repr((pool, samples, channels, seed, [str(Path(s).resolve()) for s in sources])).encode())
         cache = cache_dir / f"stacked_mnist-{channels}x{samples}-seed{seed}-{key.hexdigest()[:10]}.pt"
-        if cache.is_file():
-            return torch.load(cache, weights_only=True)
+        rows = load_rebuildable(cache, "the Stacked MNIST cache") if cache.is_file() else None
+        if isinstance(rows, torch.Tensor) and rows.shape == (samples, channels):
+            return rows
         rows = torch.randint(0, pool, (samples, channels), generator=torch.Generator().manual_seed(seed))
         with atomic_path(cache) as tmp:
             torch.save(rows, tmp)
@@ -83,6 +94,11 @@ class StackedMnistDataModule(MnistDataModule):
         for key, value in (("samples", samples), ("channels", channels)):
             if value < 1:
                 raise ValueError(f"data.{key} must be >= 1, got {value}")
+        if channels > MAX_CHANNELS:
+            raise ValueError(
+                f"data.channels={channels} is invalid: it must be 1, 2 or 3 (10, 100 or 1,000 modes); "
+                "a sample is shown as one colour picture"
+            )
         self.samples, self.channels = samples, channels
 
     def _ensure_csvs(self) -> None:

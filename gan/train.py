@@ -1,6 +1,7 @@
 """train(cfg, run_dir): check the config, fit the GAN it describes, and write the run's record."""
 
 import logging
+import os
 import time
 import warnings
 from pathlib import Path
@@ -12,12 +13,19 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from gan.build import build_module, judge_metrics, metric_samples
-from gan.checkpointing import AtomicCheckpointIO, Checkpoints, ConfigInCheckpoints, SaveOnInterrupt
+from gan.checkpointing import (
+    AtomicCheckpointIO,
+    Checkpoints,
+    ConfigInCheckpoints,
+    SaveOnInterrupt,
+    TrainingInterrupted,
+)
 from gan.checks import check_config, torch_threads
+from gan.files import load_tensors
 from gan.logs import log
 from gan.metrics import EpochMetrics
 from gan.progress import ImageProgressBar
-from gan.record import log_hparams, summarize, write_record
+from gan.record import log_hparams, summarize, write_record, write_status
 
 # Lightning 2.6 flattens every dataloader with a torch pytree check that torch 2.13 deprecates; the warning
 # is about Lightning's own code, harmless here, and this filter matches that one message only
@@ -25,6 +33,15 @@ warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` i
 # Lightning's info lines (GPU/TPU availability, a cloud-logging tip, checkpoint-loading notes, the model
 # summary) say nothing this run's own log does not (describe_run); its warnings still show
 logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+
+
+def _check_enough_data(cfg: DictConfig, data) -> None:
+    """A pack (PacGAN) needs that many images at least: refuse data that gives not one whole update."""
+    if data.updates_per_epoch() == 0:
+        raise ValueError(
+            f"model.pack={data.pack} makes D judge {data.pack} images at once, but {data.train_csv} has "
+            f"{len(data.train_set)}: not one update fits. Use a smaller model.pack or more data."
+        )
 
 
 def _warn_if_tiny(cfg: DictConfig, data) -> None:
@@ -61,18 +78,38 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
     )
 
 
+def _already_done(cfg: DictConfig, ckpt_path, datamodule, world_size: int) -> bool:
+    """Has the run saved in ``ckpt_path`` already reached ``cfg``'s limits (updates, images, epochs)?"""
+    state = load_tensors(ckpt_path)["gan"]["state"]
+    max_updates, max_images = OmegaConf.select(cfg, "max_updates"), OmegaConf.select(cfg, "max_images")
+    if (max_updates and state["updates"] >= max_updates) or (max_images and state["images"] >= max_images):
+        return True
+    epochs = cfg.trainer.max_epochs
+    if epochs is None or epochs < 0:
+        return False
+    return state["epoch"] + (state["epoch_updates"] >= datamodule.updates_per_epoch(world_size)) >= epochs
+
+
 def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
     """Fit the GAN of ``cfg`` into ``run_dir`` (TensorBoard events, checkpoints).
 
-    Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``)."""
+    Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``); None, before any
+    training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits."""
     threads = torch_threads(cfg.threads, cfg.data.batch_size)
     if threads:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if cores and threads > cores:
+            log.warning(
+                f"WARNING: threads={threads} but this machine gives the process {cores} core(s): "
+                "threads beyond the cores wait for each other and slow training down (often many times)"
+            )
         torch.set_num_threads(threads)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
     epoch_metrics = None
     if cfg.metrics.enabled:
         epoch_metrics = EpochMetrics(judge_metrics(cfg, datamodule), metric_samples(cfg, datamodule), cfg.seed)
+    _check_enough_data(cfg, datamodule)
     _warn_if_tiny(cfg, datamodule)
     L.seed_everything(cfg.seed, verbose=False)  # the initial weights and the first noise follow `seed`
     module = build_module(cfg)
@@ -93,23 +130,37 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
         ],
         plugins=[AtomicCheckpointIO()],
     )
+    if ckpt_path is not None and _already_done(cfg, ckpt_path, datamodule, trainer.world_size):
+        return None
     log.info(describe_run(cfg, run_dir, module, datamodule, trainer))
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     return trainer, module, datamodule, epoch_metrics, time.perf_counter() - started
 
 
-def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict:
+def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict | None:
     """Train one GAN into ``run_dir`` and write its record (PNGs, progress.csv, summary.json); return the summary.
 
     With ``ckpt_path`` the run continues from that checkpoint: weights, optimizers, data position and
-    the noise RNG, so the result equals an uninterrupted run's.
+    the noise RNG, so the result equals an uninterrupted run's. A resumed run that has nothing left to do (its
+    limits already reached) leaves its record as it was and returns None. A run that fails once training has
+    begun says so in ``status.json``.
     """
     check_config(cfg)
     run_dir = Path(run_dir)
-    trainer, module, datamodule, epoch_metrics, seconds = fit(cfg, run_dir, ckpt_path)
+    try:
+        fitted = fit(cfg, run_dir, ckpt_path)
+    except (Exception, KeyboardInterrupt) as error:
+        if (run_dir / "checkpoints").is_dir():  # something of the run is kept: say how it ended
+            stopped = isinstance(error, TrainingInterrupted | KeyboardInterrupt)
+            write_status(run_dir, "interrupted" if stopped else "failed", str(error) or type(error).__name__)
+        raise
+    if fitted is None:  # resumed with nothing left to do
+        return None
+    trainer, module, datamodule, epoch_metrics, seconds = fitted
     summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds)
     if trainer.is_global_zero:  # one process writes the run's files
         write_record(run_dir, module, datamodule.class_names, summary)
+        write_status(run_dir, "finished")
         log_hparams(trainer.logger, cfg, summary)
     return summary

@@ -25,11 +25,11 @@ def main() -> None:
     from hydra.utils import instantiate
 
     from gan.build import judge_metrics, metric_samples
-    from gan.loading import load_run
+    from gan.loading import load_run, run_folder
     from gan.metrics import describe_judge, format_table, sample_images
 
     module, cfg, checkpoint = load_run(args.run)
-    run_dir = checkpoint.parent.parent
+    run_dir = run_folder(checkpoint)
     data = instantiate(cfg.data)
     data.setup()
     metrics = judge_metrics(cfg, data)

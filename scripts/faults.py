@@ -41,7 +41,7 @@ def command(csv: Path, work: Path, *extra: str) -> list[str]:
 
 
 def weights(checkpoint: Path) -> dict:
-    state = torch.load(checkpoint, weights_only=False)["state_dict"]
+    state = torch.load(checkpoint, weights_only=True)["state_dict"]
     return {k: v for k, v in state.items() if k.startswith(("generator.", "discriminator."))}
 
 
@@ -114,6 +114,64 @@ def full_disk(csv: Path, work: Path) -> tuple[str, str, str, str]:
         subprocess.run(["umount", str(disk)], capture_output=True)
 
 
+class RunsCode:
+    """Unpickled the unsafe way, this runs ``touch <marker>``: what a crafted checkpoint would do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def listing(cwd: Path, target: str) -> set[str]:
+    """Every path under ``cwd`` except Hydra's own record of the command (``.hydra/``, train.log)."""
+    record = {cwd / target / ".hydra", cwd / target / "train.log"}
+    return {str(p.relative_to(cwd)) for p in cwd.rglob("*") if not any(p.is_relative_to(r) for r in record)}
+
+
+def user_folders(csv: Path, work: Path) -> list[tuple]:
+    """A command that fails (a bad value) pointed at folders the user owns: what is left of them."""
+    rows = []
+    for name, target in (("a user's folder with a file", "userdir"), ("a checkout (`.git`), as `.`", ".")):
+        cwd = work / f"owned-{target.strip('.') or 'dot'}"
+        (cwd / ".git").mkdir(parents=True)
+        (cwd / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+        folder = cwd / target
+        folder.mkdir(exist_ok=True)
+        (folder / "a.txt").write_text("x")
+        before = listing(cwd, target)
+        done = subprocess.run(
+            command(csv, work, f"hydra.run.dir={target}", "model.pack=0"), cwd=cwd, capture_output=True, text=True
+        )
+        after = listing(cwd, target)
+        lost = sorted(before - after)
+        said = done.stderr.strip().splitlines()[-1]
+        kept = "all kept" if not lost else f"LOST: {', '.join(lost)}"
+        rows.append((f"failed command, `hydra.run.dir=` {name}", f"exit {done.returncode}: `{said}`", kept, "-"))
+    return rows
+
+
+def crafted_checkpoint(reference_run: Path, work: Path) -> list[tuple]:
+    """A .ckpt that runs a shell command when unpickled, given to each script that reads checkpoints."""
+    marker = work / "code-ran"
+    saved = torch.load(reference_run / "checkpoints" / "last.ckpt", weights_only=True)
+    evil = work / "shared.ckpt"
+    torch.save({**saved, "payload": RunsCode(marker)}, evil)
+    rows = []
+    for script, *args in (("evaluate.py", evil), ("generate.py", evil, "samples"), ("train.py", f"resume={evil}")):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / script), *map(str, args)], cwd=work, capture_output=True, text=True
+        )
+        said = done.stderr.strip().splitlines()[-1].replace(str(work), "WORK")
+        ran = "THE COMMAND RAN" if marker.exists() else "the command did not run"
+        rows.append((f"crafted `.ckpt` that runs a command, `{script}`", f"exit {done.returncode}: `{said}`", ran, "-"))
+        marker.unlink(missing_ok=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
@@ -166,6 +224,8 @@ def main() -> None:
     )
 
     rows.append(full_disk(csv, work))
+    rows += user_folders(csv, work)
+    rows += crafted_checkpoint(run_folder(reference_dir), work)
 
     print("| fault | process | on disk afterwards | after `resume=` |\n| --- | --- | --- | --- |")
     for row in rows:

@@ -32,9 +32,12 @@ class Picture:
 
 
 def samples(args, module) -> Picture:
+    from gan.checks import MAX_GRID_SIDE
     from gan.sampling import noise_vectors, one_hot
 
     rows, cols = (10, args.cols) if args.per_digit else (args.rows, args.cols)
+    if not (1 <= rows <= MAX_GRID_SIDE and 1 <= cols <= MAX_GRID_SIDE):
+        raise UsageError(f"--rows {rows} --cols {cols}: each must be in 1 .. {MAX_GRID_SIDE}")
     seeds = args.seeds or list(range(rows * cols))
     if len(seeds) != rows * cols:
         raise UsageError(f"{len(seeds)} seeds for a {rows}x{cols} grid")
@@ -53,9 +56,15 @@ def samples(args, module) -> Picture:
     return Picture(name, seeds, noise_vectors(module.noise, module.latent_dim, seeds), rows, cols, digits)
 
 
+MAX_STEPS = 64  # images in one strip
+
+
 def interpolate_seeds(args, module) -> Picture:
     from gan.explore import interpolate
     from gan.sampling import noise_vectors
+
+    if not 2 <= args.steps <= MAX_STEPS:
+        raise UsageError(f"--steps {args.steps}: must be in 2 .. {MAX_STEPS}")
 
     seeds = [args.seed_a, args.seed_b]
     z = interpolate(*noise_vectors(module.noise, module.latent_dim, seeds), args.steps, spherical=args.slerp)
@@ -139,7 +148,7 @@ def main(argv=None) -> None:
 
     from gan.explore import class_index, find_judge, judge_titles
     from gan.files import atomic_path
-    from gan.loading import load_run
+    from gan.loading import load_run, run_folder
     from gan.plots import save_sample_grid
     from gan.sampling import render
 
@@ -159,7 +168,7 @@ def main(argv=None) -> None:
 
     judge = None if args.no_judge else find_judge(cfg)
     titles = judge_titles(judge, images, picture.labels, class_names) if judge is not None else picture.labels
-    out = args.out or checkpoint.parent.parent / "generated"
+    out = args.out or run_folder(checkpoint) / "generated"
     cmap = "gray" if args.grayscale else "Blues"
     png = save_sample_grid(images, picture.rows, picture.cols, out / f"{picture.name}.png", cmap=cmap, titles=titles)
     with atomic_path(out / f"{picture.name}.pt") as tmp:

@@ -15,53 +15,68 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from gan.cli import fail, reported_errors
+from gan.cli import EXPECTED, fail, remove_created, reported_errors
+from gan.cli import message as error_message
 from gan.logs import log
-from gan.runs import register_resolvers
+from gan.runs import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
 
 register_resolvers()
+_ABSENT = object()
 
 
 def resumed_config(checkpoint: Path, saved: dict):
-    """The run's own config (carried by its checkpoint), with this command's key=value overrides
-    (e.g. trainer.max_epochs=3)."""
+    """The run's own config (carried by its checkpoint), with this command's overrides of the keys a resume may
+    change (``gan.runs.RESUME_MAY_CHANGE``: limits, epochs, threads, the bar, the checkpoint interval). Any other
+    override that differs from the run's value is refused, naming it: it would mix two runs in one."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     from gan.loading import checkpoint_config
 
-    overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
-    groups = [o for o in overrides if "." not in o.split("=", 1)[0]]
-    if groups:
+    saved_cfg = checkpoint_config(saved, checkpoint)
+    texts = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
+    changed, allowed = [], []
+    for text, override in zip(texts, OverridesParser.create().parse_overrides(texts), strict=True):
+        key, value = override.key_or_group, override.value()
+        if key in RESUME_MAY_CHANGE:
+            allowed.append((key, value))
+        elif OmegaConf.select(saved_cfg, key, default=_ABSENT) != value:
+            changed.append(text)
+    if changed:
         raise ValueError(
-            f"resume= continues a run with its own config; {groups} would change it. "
-            "Only key=value overrides such as trainer.max_epochs=3 apply."
+            f"resume= continues a run with its own config; {', '.join(changed)} would change it. "
+            f"A resume may change only {', '.join(sorted(RESUME_MAY_CHANGE))}; start a new run for anything else."
         )
-    return OmegaConf.merge(checkpoint_config(saved, checkpoint), OmegaConf.from_dotlist(overrides))
+    for key, value in allowed:
+        OmegaConf.update(saved_cfg, key, value, force_add=True)
+    return saved_cfg
 
 
-@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
-def main(cfg) -> float | None:
-    hydra_cfg = HydraConfig.get()
-    folder, checkpoint = Path(hydra_cfg.runtime.output_dir), None
-    # what this command made, removed if it fails before training writes anything: the run folder, or only
-    # its .hydra-resume-* record when it continues a run (Lightning's DDP workers run with output_subdir null)
-    subdir = hydra_cfg.output_subdir
-    made = folder if subdir in (None, ".hydra") else folder / subdir
-    with reported_errors(made):
-        from gan.checkpointing import TrainingInterrupted  # here, not at the top: --help stays fast
-        from gan.loading import resumable_checkpoint
-        from gan.train import train
+def run(cfg, folder: Path) -> float | None:
+    """Train (or resume) the run of ``cfg`` into ``folder`` and say how it ended."""
+    from gan.checkpointing import TrainingInterrupted  # here, not at the top: --help stays fast
+    from gan.loading import resumable_checkpoint
+    from gan.train import train
 
-        if cfg.resume:
-            checkpoint, saved = resumable_checkpoint(cfg.resume)
-            cfg = resumed_config(checkpoint, saved)
-            log.info(f"resuming {folder} from {checkpoint}")
-        try:
-            summary = train(cfg, folder, ckpt_path=checkpoint)
-        except TrainingInterrupted as stop:
-            # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
-            log.info(f"\n{stop}\nresume with: python scripts/train.py \"resume='{folder}'\"")
-            sys.exit(130)
+    checkpoint = None
+    if cfg.resume:
+        checkpoint, saved = resumable_checkpoint(cfg.resume)
+        cfg = resumed_config(checkpoint, saved)
+        log.info(f"resuming {folder} from {checkpoint}")
+    try:
+        summary = train(cfg, folder, ckpt_path=checkpoint)
+    except TrainingInterrupted as stop:
+        # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
+        log.info(f"\n{stop}\nresume with: python scripts/train.py \"resume='{folder}'\"")
+        sys.exit(130)
+    if summary is None:  # a finished run resumed without a larger limit
+        log.info(
+            f"nothing to do: {folder} already reached its limits (trainer.max_epochs, max_updates, max_images); "
+            "its files are left as they were. Raise a limit to train on, e.g. trainer.max_epochs=N."
+        )
+        return None
     losses = (summary["last_chunk_d_loss"], summary["last_chunk_g_loss"])
     shown = f"D {losses[0]:.3f}, G {losses[1]:.3f}" if None not in losses else "none (no update was made)"
     log.info(
@@ -71,6 +86,37 @@ def main(cfg) -> float | None:
     log.info(f"run folder: {summary['run_dir']}")
     # the value Hydra's Optuna sweeper minimises; a run too short to record a loss counts as the worst
     return float("inf") if summary["objective"] is None else summary["objective"]
+
+
+@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
+def main(cfg) -> float | None:
+    hydra_cfg = HydraConfig.get()
+    folder = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        # one failing job must not stop a sweep's others: its folder records the error (train.log, status.json),
+        # report.py lists it as failed, and the sweep's command exits 1 at the end (gan.runs.SweepStatus)
+        from gan.record import write_status
+
+        try:
+            return run(cfg, folder)
+        except Exception as error:
+            expected = isinstance(error, EXPECTED)
+            message = error_message(error) if expected else f"{type(error).__name__}: {error}"
+            if expected:
+                log.error(f"error: {message}")
+            else:  # a bug: its traceback goes to train.log and the console
+                log.exception(f"error: {message}")
+            write_status(folder, "failed", message)
+            return float("inf")
+    # what this command may remove if it fails before training writes anything: the run folder, or, when it
+    # continues a run, only its .hydra-resume-* record; and of those only what it created (gan.cli.remove_created)
+    subdir = hydra_cfg.output_subdir
+    own = [folder] if subdir in (None, ".hydra") else [folder / subdir]
+    with reported_errors(own):
+        objective = run(cfg, folder)
+    if objective is None:  # nothing was done: no record of this command is kept either
+        remove_created(own)
+    return objective
 
 
 def check_resume(argv: list[str]) -> None:
@@ -91,3 +137,5 @@ def check_resume(argv: list[str]) -> None:
 if __name__ == "__main__":
     check_resume(sys.argv[1:])
     main()
+    if SweepStatus.failed:  # the sweep ran all its jobs; some failed (listed above)
+        sys.exit(1)

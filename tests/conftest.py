@@ -65,3 +65,30 @@ def mnist_dir(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("data")
     download_mnist(data_dir / "mnist_train.csv", data_dir / "mnist_test.csv", mirrors=[mirror])
     return data_dir
+
+
+def run_script(script: str, *args, cwd, timeout=180, env=None):
+    """``python scripts/<script> args...`` in ``cwd``, as a user runs it; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, ROOT / "scripts" / script, *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
+    )
+
+
+def quiet_csv_run(csv, data_dir) -> list[str]:
+    """train.py overrides for a short, quiet run on a tiny CSV (no judge, no bar)."""
+    return [
+        "data=csv",
+        f"data.train_csv={csv}",
+        f"data.data_dir={data_dir}",
+        "data.chunk_size=8",
+        "trainer.enable_progress_bar=false",
+        "metrics.enabled=false",
+    ]

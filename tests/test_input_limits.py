@@ -1,0 +1,111 @@
+"""Small input never makes a huge allocation, and every accepted value works end to end: what cannot work is
+refused before any work, naming its key."""
+
+import os
+import resource
+
+import pytest
+
+from gan.checks import MAX_GRID_SIDE, check_config
+from gan.data import CsvFormatError, read_csv
+from gan.train import train
+from tests.conftest import compose_config, run_script, synthetic, tiny_run_config, write_csv
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_a_very_long_line_is_refused_as_soon_as_it_is_read(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("1," + ",".join(["0"] * 2_000_000) + "\n")  # 4 MB: one row of 2 million columns
+    before = _peak_mb()
+    with pytest.raises(CsvFormatError, match="line 1: longer than"):
+        read_csv(wide)
+    assert _peak_mb() - before < 100  # parsed whole, this line took gigabytes
+
+
+def test_a_file_of_nul_bytes_is_refused_at_once(tmp_path):
+    sparse = tmp_path / "zeros.csv"
+    with open(sparse, "wb") as f:
+        f.truncate(2 * 2**30)  # 2 GB that take no disk
+    with pytest.raises(CsvFormatError, match="line 1: holds NUL bytes"):
+        read_csv(sparse)
+
+
+def test_a_long_line_after_good_rows_is_named_by_its_number(tmp_path):
+    labels, pixels = synthetic(3)
+    path = write_csv(tmp_path / "x.csv", labels, pixels)
+    with open(path, "a") as f:
+        f.write("1," + ",".join(["7"] * 100_000) + "\n")
+    with pytest.raises(CsvFormatError, match="line 4: longer than"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        (f"sample_grid=[{MAX_GRID_SIDE + 1},2]", "sample_grid"),
+        ("sample_grid=[1000,1000]", "sample_grid"),
+        ("metrics.samples=10000000", "metrics.samples"),
+        ("data.name=../../x", "data.name"),
+        ("data.name=a/b", "data.name"),
+    ],
+)
+def test_values_that_would_exhaust_the_machine_or_escape_are_refused(override, key):
+    with pytest.raises(ValueError, match=f"{key}=.* is invalid"):
+        check_config(compose_config(override))
+
+
+def test_repeated_class_names_are_refused():
+    with pytest.raises(ValueError, match="data.class_names repeats a"):
+        check_config(compose_config("data.class_names=[a,a,b,c,d,e,f,g,h,i]"))
+
+
+def test_more_threads_than_cores_warns(tiny_csv, tmp_path, caplog):
+    cores = len(os.sched_getaffinity(0))
+    train(tiny_run_config(tiny_csv, tmp_path, f"threads={cores + 1}", "max_updates=5"), tmp_path / "run")
+    assert any("threads beyond the cores" in r.message for r in caplog.records)
+
+
+def test_a_pack_larger_than_the_data_is_refused_before_any_work(tmp_path):
+    one = write_csv(tmp_path / "one.csv", *synthetic(1))
+    with pytest.raises(ValueError, match="model.pack=500 .* not one update fits"):
+        train(tiny_run_config(one, tmp_path, "model.pack=500"), tmp_path / "run")
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def _stacked(tmp_path, channels):
+    train_csv = write_csv(tmp_path / "a.csv", *synthetic(60))
+    test_csv = write_csv(tmp_path / "b.csv", *synthetic(40, seed=1))
+    return [
+        "data=stacked_mnist",
+        "model=dcgan",
+        f"data.train_csv={train_csv}",
+        f"data.test_csv={test_csv}",
+        "data.download=null",
+        f"data.data_dir={tmp_path}",
+        "data.samples=64",
+        f"data.channels={channels}",
+        "data.batch_size=16",
+        "max_updates=2",
+        "trainer.enable_progress_bar=false",
+        "metrics.enabled=false",
+    ]
+
+
+def test_two_stacked_channels_train_and_draw_end_to_end(tmp_path):
+    result = run_script("train.py", *_stacked(tmp_path, 2), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (run,) = tmp_path.glob("lightning_logs/*/*")
+    assert (run / "samples.png").is_file() and (run / "summary.json").is_file()
+
+
+def test_more_stacked_channels_than_a_picture_shows_are_refused_in_one_line(tmp_path):
+    result = run_script("train.py", *_stacked(tmp_path, 5), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: data.channels=5 is invalid: it must be 1, 2 or 3 (10, 100 or 1,000 modes); "
+        "a sample is shown as one colour picture"
+    ]
+    assert not (tmp_path / "lightning_logs").exists()
