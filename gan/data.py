@@ -344,6 +344,11 @@ class MnistDataModule(L.LightningDataModule):
         self.pack = pack  # PacGAN: D judges `pack` images at once, so an update takes batch_size x pack of them
         self.train_set: MnistDataset | None = None
 
+    @property
+    def source(self) -> str:
+        """Where the training samples come from, for messages: the training CSV."""
+        return str(self.train_csv)
+
     channels = 1  # of each image
     metric_samples = 10_000  # generated images the judge measures per evaluation
 

@@ -18,9 +18,11 @@ import torch
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
+from gan.cures import truncate
 from gan.data import PIXELS
 from gan.judge import JUDGE_FLOOR, untrustworthy
 from gan.logs import log
+from gan.manifold import ManifoldMetrics
 from gan.sampling import one_hot, render
 from gan.stacked import stack_codes
 
@@ -30,18 +32,30 @@ CONFIDENT = 0.9  # a sample is legible when the judge's max softmax exceeds this
 BATCH = 1000
 
 
-def sample_images(generator, noise, count: int, seed: int):
-    """``count`` images [count, channels * 784] from seeds drawn on the CPU with their own RNG: the same on any device.
-    Drawn through ``gan.sampling.render`` (eval mode, no training state touched), on the generator's device.
+def sample_images(generator, noise, count: int, seed: int, truncation: float | None = None, drs=None):
+    """``count`` images [count, channels * 784] (or 2D points) from seeds drawn on the CPU with their own RNG: the
+    same on any device. Drawn through ``gan.sampling.render`` (eval mode, no training state touched), on the
+    generator's device. The sampling-time cures (``gan.cures``): ``truncation`` psi pulls each seed towards the
+    noise's centre; ``drs``, a ``RejectionSampler``, keeps the samples the GAN's own D accepts.
 
     Returns (images, requested digits): a conditional generator is asked for each digit in turn (1,000 of each
     in 10,000); the digits are None for an unconditional one.
     """
-    seeds = noise(count, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    random = torch.Generator().manual_seed(seed)
+
+    def seeds(n: int) -> torch.Tensor:
+        z = noise(n, generator.latent_dim, generator=random)
+        return z if truncation is None else truncate(z, truncation, noise.centre)
+
     if generator.classes is None:
-        return render(generator, seeds, batch_size=BATCH), None
+        if drs is not None:
+            return drs.draw(lambda n: render(generator, seeds(n), batch_size=BATCH), count), None
+        return render(generator, seeds(count), batch_size=BATCH), None
+    if drs is not None:
+        raise ValueError("DRS needs an unconditional GAN: a conditional D judges a sample with its digit")
+    z = seeds(count)
     digits = torch.arange(count) % generator.classes
-    images = render(generator, seeds, one_hot(digits, generator.classes, seeds.dtype), batch_size=BATCH)
+    images = render(generator, z, one_hot(digits, generator.classes, z.dtype), batch_size=BATCH)
     return images, digits.to(images.device)
 
 
@@ -86,12 +100,15 @@ class JudgeMetrics:
         # judge-FD and judge-IS take the judge's features and logits as they are: one judge pass per image set
         self.fd = FrechetInceptionDistance(feature=_Given(judge.body.num_features), reset_real_features=False)
         with torch.no_grad():
-            for batch in reference_images.split(BATCH):
-                self.fd.update(judge.body(batch), real=True)
+            reference = torch.cat([judge.body(batch) for batch in reference_images.split(BATCH)])
+        self.fd.update(reference, real=True)
+        # fidelity and diversity apart, in the judge's feature space (over single digits, as judge-FD)
+        self.manifold = ManifoldMetrics(reference)
 
     def to(self, device):
         self.judge.to(device)
         self.fd.to(device)
+        self.manifold.to(device)
         return self
 
     @torch.no_grad()
@@ -128,6 +145,7 @@ class JudgeMetrics:
             "confident": confident.double().mean().item(),
             "judge_fd": self.fd.compute().item(),
             "judge_is": judge_is,
+            **self.manifold(features),
         }
         if digits is not None:  # how often the judge reads the digit that was asked for
             values["conditional_accuracy"] = (digit == digits).double().mean().item()
@@ -171,11 +189,20 @@ class EpochMetrics(L.Callback):
 
 
 def describe_metrics(values: dict) -> str:
-    """One line: ``modes 9/10, KL 0.136, confident 60.2%, judge-FD 73.1, judge-IS 8.12``."""
-    text = (
-        f"modes {values['modes']}/{values['possible_modes']}, KL {values['kl']:.3f}, "
-        f"confident {values['confident']:.1%}, judge-FD {values['judge_fd']:.1f}, judge-IS {values['judge_is']:.2f}"
-    )
+    """One line: ``modes 9/10, KL 0.136, confident 60.2%, judge-FD 73.1, judge-IS 8.12, precision 0.81, ...``
+    (on a 2D mixture: modes, KL, high quality, precision, recall, density, coverage)."""
+    text = f"modes {values['modes']}/{values['possible_modes']}, KL {values['kl']:.3f}"
+    if "high_quality" in values:
+        text += f", high quality {values['high_quality']:.1%}"
+    if "confident" in values:
+        text += f", confident {values['confident']:.1%}"
+    if "judge_fd" in values:
+        text += f", judge-FD {values['judge_fd']:.1f}, judge-IS {values['judge_is']:.2f}"
+    if "precision" in values:
+        text += (
+            f", precision {values['precision']:.2f}, recall {values['recall']:.2f}, "
+            f"density {values['density']:.2f}, coverage {values['coverage']:.2f}"
+        )
     if "conditional_accuracy" in values:
         text += f", conditional accuracy {values['conditional_accuracy']:.1%}"
     return text
@@ -192,17 +219,25 @@ def describe_judge(about: dict) -> str:
     return text
 
 
+def _cell(m: dict, key: str, style: str) -> str:
+    return format(m[key], style) if key in m else "-"
+
+
 def format_table(rows: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: one row per image set."""
+    """A Markdown table: one row per set of samples (images, or 2D points with their high-quality share)."""
+    points = any("high_quality" in m for m in rows.values())
+    quality = "high quality" if points else "confident"
     lines = [
-        "| images | modes covered | KL | confident | judge-FD | judge-IS | conditional accuracy |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| samples | modes covered | KL | {quality} | precision | recall | density | coverage "
+        "| judge-FD | judge-IS | conditional accuracy |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, m in rows.items():
-        accuracy = f"{m['conditional_accuracy']:.1%}" if "conditional_accuracy" in m else "-"
-        confident = f"{m['confident']:.1%}" if "confident" in m else "-"
         lines.append(
-            f"| {name} | {m['modes']}/{m.get('possible_modes', 10)} | {m['kl']:.3f} | {confident} "
-            f"| {m['judge_fd']:.2f} | {m['judge_is']:.2f} | {accuracy} |"
+            f"| {name} | {m['modes']}/{m.get('possible_modes', 10)} | {m['kl']:.3f} "
+            f"| {_cell(m, 'high_quality' if points else 'confident', '.1%')} | {_cell(m, 'precision', '.3f')} "
+            f"| {_cell(m, 'recall', '.3f')} | {_cell(m, 'density', '.3f')} | {_cell(m, 'coverage', '.3f')} "
+            f"| {_cell(m, 'judge_fd', '.2f')} | {_cell(m, 'judge_is', '.2f')} "
+            f"| {_cell(m, 'conditional_accuracy', '.1%')} |"
         )
     return "\n".join(lines)

@@ -14,7 +14,7 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from gan.plots import tile
+from gan.plots import SCATTER_POINTS, scatter_picture, tile
 from gan.sampling import noise_vectors, one_hot, render
 from gan.state import TrainingState
 
@@ -213,8 +213,20 @@ class GAN(L.LightningModule):
             "lower the learning rate or check the data."
         )
 
+    @property
+    def draws_points(self) -> bool:
+        """Does G draw 2D points (a Gaussian mixture) rather than images?"""
+        return getattr(self.generator, "point_dim", None) is not None
+
+    def points(self, count: int = SCATTER_POINTS) -> torch.Tensor:
+        """``count`` points [count, 2] from seeds 0 .. count - 1: the scatter panel's, as ``generate.py`` draws them."""
+        return render(self.sampler, noise_vectors(self.noise, self.latent_dim, range(count)), batch_size=count)
+
     def on_train_epoch_end(self) -> None:
-        if isinstance(self.logger, TensorBoardLogger):
+        if isinstance(self.logger, TensorBoardLogger) and self.draws_points:
+            picture = scatter_picture(self.points().cpu(), self.trainer.datamodule.mixture.means)
+            self.logger.experiment.add_image("samples", picture, self.state.images, dataformats="CHW")
+        elif isinstance(self.logger, TensorBoardLogger):
             images = self.sample(self.panel_noise, self.panel_labels).cpu()
             picture = tile(images, *self.panel_grid).repeat_interleave(2, -1).repeat_interleave(2, -2)  # 2x: legible
             self.logger.experiment.add_image("samples", picture, self.state.images, dataformats="CHW")

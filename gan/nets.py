@@ -227,3 +227,62 @@ class ConvGenerator(nn.Module):
     def forward(self, seeds):
         batch_shape = seeds.shape[:-1]
         return self.model(seeds.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.image_dim)
+
+
+class Maxout(nn.Module):
+    """[..., in_dim] -> [..., units]: the largest of ``pieces`` linear functions, per unit (Goodfellow et al. 2013)."""
+
+    def __init__(self, in_dim: int, units: int, pieces: int):
+        super().__init__()
+        _check_positive(in_dim=in_dim, units=units, pieces=pieces)
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(in_dim, units * pieces)
+
+    def forward(self, x):
+        return self.linear(x).unflatten(-1, (self.units, self.pieces)).amax(-1)
+
+
+class PointDiscriminator(nn.Module):
+    """PacGAN's 2D discriminator: point [..., 2] -> probability real [..., 1] (packed: [..., N / pack, 1]).
+
+    ``layers`` maxout layers of ``units`` units with ``pieces`` pieces each, then a linear output, and Sigmoid
+    (a probability, as every D here: the project's losses compare it with the target)."""
+
+    def __init__(self, units=200, pieces=5, layers=3, point_dim=2, pack=1, minibatch_std=False, spectral_norm=False):
+        super().__init__()
+        _check_positive(units=units, pieces=pieces, layers=layers, point_dim=point_dim, pack=pack)
+        self.pack = pack
+        blocks = [Maxout(point_dim * pack if i == 0 else units, units, pieces) for i in range(layers)]
+        if minibatch_std:
+            blocks.append(MinibatchStd())
+        self.model = nn.Sequential(*blocks, nn.Linear(units + int(minibatch_std), 1), nn.Sigmoid())
+        if spectral_norm:
+            _spectral_norm(self.model)
+
+    def forward(self, points):
+        return self.model(pack_samples(points, self.pack))
+
+
+class PointGenerator(nn.Module):
+    """PacGAN's 2D generator: seed [..., latent_dim] -> point [..., 2].
+
+    ``layers`` hidden layers of ``hidden_dim`` units, each Linear, BatchNorm, ReLU, then a linear output."""
+
+    classes = None  # unconditional
+
+    def __init__(self, latent_dim=2, hidden_dim=400, layers=4, point_dim=2):
+        super().__init__()
+        _check_positive(latent_dim=latent_dim, hidden_dim=hidden_dim, layers=layers, point_dim=point_dim)
+        self.latent_dim, self.point_dim = latent_dim, point_dim
+        blocks = []
+        for i in range(layers):
+            blocks += [
+                nn.Linear(latent_dim if i == 0 else hidden_dim, hidden_dim),
+                nn.BatchNorm1d(hidden_dim),
+                nn.ReLU(),
+            ]
+        self.model = nn.Sequential(*blocks, nn.Linear(hidden_dim, point_dim))
+
+    def forward(self, seeds):
+        batch_shape = seeds.shape[:-1]  # BatchNorm1d takes [N, F]: a lone seed is a batch of one
+        return self.model(seeds.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.point_dim)

@@ -10,12 +10,16 @@ import torch
 class Uniform:
     """U[0, 1) from ``torch.rand``: the walkthrough's ``generate_random``."""
 
+    centre = 0.5  # where truncation pulls the noise (gan.cures.truncate)
+
     def __call__(self, *shape, generator=None, device=None):
         return torch.rand(*shape, generator=generator, device=device)
 
 
 class Gaussian:
     """N(0, 1) from ``torch.randn``: the walkthrough's cure for mode collapse."""
+
+    centre = 0.0
 
     def __call__(self, *shape, generator=None, device=None):
         return torch.randn(*shape, generator=generator, device=device)

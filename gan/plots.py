@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
@@ -51,4 +52,56 @@ def save_sample_grid(images: torch.Tensor, rows: int, cols: int, path, cmap="Blu
         axes.set_axis_off()
         if titles is not None:
             axes.set_title(titles[index], fontsize=10)
+    return _save(figure, path)
+
+
+SCATTER_POINTS = 2_500  # the 2D panel's samples: the metrics' count
+
+
+def scatter_figure(points: torch.Tensor, means: torch.Tensor, title: str | None = None) -> Figure:
+    """Samples of a 2D mixture [N, 2] over the mixture's means (red crosses), on axes that fit the means."""
+    figure = Figure(figsize=(5, 5), layout="constrained")
+    axes = figure.subplots()
+    points, means = points.detach().cpu().float(), means.cpu().float()
+    span = means.abs().max().item() * 1.5 + 0.5
+    axes.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", label="samples")
+    axes.scatter(means[:, 0], means[:, 1], s=40, marker="x", color="tab:red", label="mode centres")
+    axes.set(xlim=(-span, span), ylim=(-span, span), aspect="equal")
+    axes.legend(loc="upper right", fontsize=8)
+    if title:
+        axes.set_title(title, fontsize=10)
+    return figure
+
+
+def save_scatter(points: torch.Tensor, means: torch.Tensor, path, title: str | None = None) -> Path:
+    return _save(scatter_figure(points, means, title), path)
+
+
+def scatter_picture(points: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+    """The scatter as a [3, H, W] picture in [0, 1], for TensorBoard."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(scatter_figure(points, means))
+    canvas.draw()
+    return torch.from_numpy(np.asarray(canvas.buffer_rgba())[..., :3].copy()).permute(2, 0, 1).float() / 255
+
+
+def save_tradeoff(rows: dict[str, dict], path) -> Path:
+    """The sampling-time cures' trade-off, one point per row of ``evaluate.py``: precision against recall, and the
+    confident (or high-quality) share against modes and KL."""
+    figure = Figure(figsize=(16, 5), layout="constrained")
+    pr, modes, kl = figure.subplots(1, 3)
+    quality = "high_quality" if any("high_quality" in m for m in rows.values()) else "confident"
+    for name, m in rows.items():
+        marker = "*" if name.startswith("real") else ("s" if "DRS" in name else "o")
+        pr.scatter(m["recall"], m["precision"], marker=marker, s=60, label=name)
+        modes.scatter(m["modes"], 100 * m[quality], marker=marker, s=60)
+        kl.scatter(m["kl"], 100 * m[quality], marker=marker, s=60)
+    pr.set(xlabel="recall (diversity)", ylabel="precision (fidelity)", xlim=(0, 1.02), ylim=(0, 1.02))
+    shown = quality.replace("_", " ")
+    modes.set(xlabel=f"modes (of {next(iter(rows.values()))['possible_modes']})", ylabel=f"{shown} %")
+    kl.set(xlabel="KL against uniform (0: every mode equally)", ylabel=f"{shown} %")
+    for axes in (pr, modes, kl):
+        axes.grid(True)
+    figure.legend(loc="outside lower center", ncols=3, fontsize=8)
     return _save(figure, path)

@@ -7,7 +7,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from gan.files import atomic_path
-from gan.plots import save_loss_curves, save_sample_grid
+from gan.plots import save_loss_curves, save_sample_grid, save_scatter
 
 
 def loss_balance(progress: dict, equilibrium: float) -> float | None:
@@ -17,6 +17,13 @@ def loss_balance(progress: dict, equilibrium: float) -> float | None:
     if not tails:
         return None
     return sum(abs(sum(v for _, v in tail) / len(tail) - equilibrium) for tail in tails)
+
+
+def _objective(final_metrics: dict | None, balance: float | None) -> float | None:
+    """judge-FD when a judge measured the run, the mode KL on a 2D mixture, else the loss balance."""
+    if not final_metrics:
+        return balance
+    return final_metrics.get("judge_fd", final_metrics["kl"])
 
 
 def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: float) -> dict:
@@ -41,7 +48,7 @@ def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: floa
         "metrics": final_metrics,
         "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
         # what a hyperparameter search minimises: judge-FD when measured, else the loss balance
-        "objective": final_metrics["judge_fd"] if final_metrics else balance,
+        "objective": _objective(final_metrics, balance),
         "processes": trainer.world_size,
         "ranks_agree": module.ranks_agree,  # checked after multi-process training; null in one process
     }
@@ -99,17 +106,30 @@ def log_hparams(logger, cfg, summary: dict) -> None:
         tmp.write_text(OmegaConf.to_yaml({"hparams": choices, "metrics": metrics}))
 
 
-def write_record(run_dir, module, class_names, summary: dict) -> None:
-    """samples.png, loss_progress.png, progress.csv and summary.json in ``run_dir``, each written whole."""
+def write_record(run_dir, module, datamodule, summary: dict) -> None:
+    """samples.png, loss_progress.png, progress.csv and summary.json in ``run_dir``, each written whole. For a 2D
+    mixture samples.png is the scatter of 2,500 samples over the mode centres."""
     run_dir = Path(run_dir)
-    rows, cols = module.sample_grid
-    images = module.sample(module.fixed_noise, module.fixed_labels).cpu()
-    titles = [f"asked: {class_names[d]}" for d in module.fixed_labels.tolist()] if module.classes else None
-    save_sample_grid(images, rows, cols, run_dir / "samples.png", titles=titles)
+    if module.draws_points:
+        save_scatter(module.points().cpu(), datamodule.mixture.means, run_dir / "samples.png", _scatter_title(summary))
+    else:
+        rows, cols = module.sample_grid
+        images = module.sample(module.fixed_noise, module.fixed_labels).cpu()
+        names = datamodule.class_names
+        titles = [f"asked: {names[d]}" for d in module.fixed_labels.tolist()] if module.classes else None
+        save_sample_grid(images, rows, cols, run_dir / "samples.png", titles=titles)
     save_loss_curves(module.progress, module.loss.equilibrium, run_dir / "loss_progress.png")
     _write_loss_records(module.progress, run_dir / "progress.csv")
     with atomic_path(run_dir / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def _scatter_title(summary: dict) -> str:
+    metrics = summary.get("metrics") or {}
+    title = f"{summary['updates']:,} updates"
+    if "high_quality" in metrics:
+        title += f": {metrics['modes']}/{metrics['possible_modes']} modes, {metrics['high_quality']:.0%} high quality"
+    return title
 
 
 def _write_loss_records(progress: dict, path: Path) -> None:

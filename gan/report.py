@@ -11,6 +11,7 @@ from gan.files import atomic_path
 from gan.judge import untrustworthy
 
 METRICS = ("modes", "kl", "confident", "judge_fd")
+FIDELITY_DIVERSITY = ("precision", "recall", "density", "coverage")
 IGNORED_KEYS = {"sweep", "+sweep", "trainer.enable_progress_bar"}  # say nothing about the result
 
 
@@ -48,6 +49,11 @@ def varying_keys(runs: list[dict]) -> list[str]:
     return [k for k in keys if len({run["overrides"].get(k) for run in runs}) > 1] or keys
 
 
+def _quality(metrics: dict) -> str | None:
+    """The share of good samples: the judge's confident share on images, the high-quality share on 2D mixtures."""
+    return next((k for k in ("confident", "high_quality") if k in metrics), None)
+
+
 def _number(value, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -71,7 +77,11 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
         "final G loss",
         "modes",
         "KL",
-        "confident",
+        "confident / high quality",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
         "judge-FD",
         "judge-IS",
         "samples",
@@ -93,7 +103,8 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
             _number(summary.get("final_g_loss"), 4),
             f"{metrics['modes']}/{metrics.get('possible_modes', 10)}" if "modes" in metrics else "-",
             _number(metrics.get("kl"), 3),
-            f"{metrics['confident']:.1%}" if "confident" in metrics else "-",
+            f"{metrics[_quality(metrics)]:.1%}" if _quality(metrics) else "-",
+            *(_number(metrics.get(k), 3) for k in FIDELITY_DIVERSITY),
             _number(metrics.get("judge_fd"), 2),
             _number(metrics.get("judge_is"), 2),
             link,
@@ -125,7 +136,8 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault(tuple(run["overrides"].get(k, "") for k in keys), []).append(run)
-    header = [*keys, "dataset (judge accuracy)", "runs", "updates", "modes", "KL", "confident", "judge-FD"]
+    header = [*keys, "dataset (judge accuracy)", "runs", "updates", "modes", "KL", "confident / high quality"]
+    header += [*FIDELITY_DIVERSITY, "judge-FD"]
     header.append("training s / run")
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for setting, members in groups.items():
@@ -139,8 +151,9 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
             ", ".join(sorted({str(summary["updates"]) for summary in done})) or "-",
             _mean_cell([m["modes"] for m in final], 1) + (f" / {possible}" if final else ""),
             _mean_cell([m["kl"] for m in final], 3),
-            _mean_cell([100 * m["confident"] for m in final if "confident" in m], 1) + ("%" if final else ""),
-            _mean_cell([m["judge_fd"] for m in final], 1),
+            _mean_cell([100 * m[_quality(m)] for m in final if _quality(m)], 1) + ("%" if final else ""),
+            *(_mean_cell([m[k] for m in final if k in m], 3) for k in FIDELITY_DIVERSITY),
+            _mean_cell([m["judge_fd"] for m in final if "judge_fd" in m], 1),
             _mean_cell([summary["fit_seconds"] for summary in done], 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")

@@ -118,5 +118,7 @@ class SweepStatus(Callback):
                 SweepStatus.failed.append(status.parent)
                 print(f"failed: {status.parent}: {record.get('error')}", file=sys.stderr)
         if SweepStatus.failed:  # on stderr, as errors are: Hydra's logging at this point is its own
-            print(f"{len(SweepStatus.failed)} job(s) of the sweep failed; the others ran (report.py lists all)",
-                  file=sys.stderr)
+            print(
+                f"{len(SweepStatus.failed)} job(s) of the sweep failed; the others ran (report.py lists all)",
+                file=sys.stderr,
+            )

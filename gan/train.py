@@ -39,7 +39,7 @@ def _check_enough_data(cfg: DictConfig, data) -> None:
     """A pack (PacGAN) needs that many images at least: refuse data that gives not one whole update."""
     if data.updates_per_epoch() == 0:
         raise ValueError(
-            f"model.pack={data.pack} makes D judge {data.pack} images at once, but {data.train_csv} has "
+            f"model.pack={data.pack} makes D judge {data.pack} images at once, but {data.source} has "
             f"{len(data.train_set)}: not one update fits. Use a smaller model.pack or more data."
         )
 
@@ -50,7 +50,7 @@ def _warn_if_tiny(cfg: DictConfig, data) -> None:
     epochs = cfg.trainer.max_epochs if cfg.trainer.max_epochs and cfg.trainer.max_epochs > 0 else 1
     if updates * epochs < cfg.log_every:
         log.warning(
-            f"WARNING: {data.train_csv} gives {updates * epochs} updates, fewer than log_every={cfg.log_every}: "
+            f"WARNING: {data.source} gives {updates * epochs} updates, fewer than log_every={cfg.log_every}: "
             "no losses will be recorded (no loss curves, no progress.csv rows)"
         )
 
@@ -67,7 +67,7 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
     return "\n".join(
         [
             f"run folder: {run_dir}",
-            f"dataset: {datamodule.name}, {len(datamodule.train_set):,} training images ({datamodule.train_csv})",
+            f"dataset: {datamodule.name}, {len(datamodule.train_set):,} training samples ({datamodule.source})",
             f"model: D {_parameters(module.discriminator)}, G {_parameters(module.generator)}; "
             f"loss {type(module.loss).__name__}, optimizer {optimizer} (lr {cfg.optimizer.lr}), "
             f"noise {type(module.noise).__name__} ({module.latent_dim} values)",
@@ -160,7 +160,7 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict | None:
     trainer, module, datamodule, epoch_metrics, seconds = fitted
     summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds)
     if trainer.is_global_zero:  # one process writes the run's files
-        write_record(run_dir, module, datamodule.class_names, summary)
+        write_record(run_dir, module, datamodule, summary)
         write_status(run_dir, "finished")
         log_hparams(trainer.logger, cfg, summary)
     return summary

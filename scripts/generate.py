@@ -99,6 +99,75 @@ def _one_digit(args, module, count):
     return None if module.classes is None else one_hot([args.digit or 0] * count, module.classes)
 
 
+def _drs(args, module):
+    from gan.cures import RejectionSampler
+
+    if module.classes is not None:
+        raise UsageError("--drs needs an unconditional run: a conditional D judges a sample with its digit")
+    return RejectionSampler(module.discriminator, getattr(module.discriminator, "pack", 1), args.drs_percentile)
+
+
+def accepted_seeds(args, module) -> list[int]:
+    """The first seeds (0, 1, 2, ...) whose images DRS keeps, as many as the grid holds."""
+    import torch
+
+    from gan.cures import truncate
+    from gan.sampling import noise_vectors, render
+
+    sampler, wanted = _drs(args, module), args.rows * args.cols
+    pack = sampler.pack
+
+    def images(seeds) -> torch.Tensor:
+        z = noise_vectors(module.noise, module.latent_dim, seeds)
+        z = z if args.truncation is None else truncate(z, args.truncation, module.noise.centre)
+        return render(module.sampler, z)
+
+    start = 1_000_000  # the burn-in's seeds, apart from the ones shown
+    sampler.warm_up(lambda n: images(range(start, start + n)))
+    kept, first = [], 0
+    while len(kept) < wanted:
+        if first > 100 * wanted:
+            raise UsageError(f"DRS kept {len(kept)} of the first {first} seeds: lower --drs-percentile")
+        block = list(range(first, first + 64 * pack))
+        mask = sampler.accept(images(block)).tolist()
+        kept += [seed for seed, keep in zip(block, mask, strict=True) if keep]
+        first += len(block)
+    return kept[:wanted]
+
+
+def scatter(args, module, cfg, checkpoint):
+    """A 2D run's samples: ``--count`` points from seeds 0, 1, 2, ... (or kept by DRS) over the mode centres."""
+    import torch
+    from hydra.utils import instantiate
+
+    from gan.cures import truncate
+    from gan.files import atomic_path
+    from gan.loading import run_folder
+    from gan.plots import save_scatter
+    from gan.sampling import noise_vectors, render
+
+    random = torch.Generator().manual_seed(0)
+
+    def points(n=None) -> torch.Tensor:
+        z = noise_vectors(module.noise, module.latent_dim, range(args.count)) if n is None else None
+        z = module.noise(n, module.latent_dim, generator=random) if z is None else z
+        z = z if args.truncation is None else truncate(z, args.truncation, module.noise.centre)
+        return render(module.sampler, z, batch_size=len(z))
+
+    drawn = _drs(args, module).draw(points, args.count) if args.drs else points()
+    name = (
+        "samples"
+        + (f"_truncation{args.truncation:g}" if args.truncation is not None else "")
+        + ("_drs" if args.drs else "")
+    )
+    out = args.out or run_folder(checkpoint) / "generated"
+    means = instantiate(cfg.data).mixture.means
+    png = save_scatter(drawn, means, out / f"{name}.png", f"{len(drawn):,} samples{' (DRS)' if args.drs else ''}")
+    with atomic_path(out / f"{name}.pt") as tmp:
+        torch.save({"command": "samples", "points": drawn, "truncation": args.truncation, "drs": args.drs}, tmp)
+    return png
+
+
 COMMANDS = {
     "samples": samples,
     "interpolate": interpolate_seeds,
@@ -118,6 +187,10 @@ def parse_args(argv=None):
     parser.add_argument("--out", type=Path, help="output folder (default: RUN/generated)")
     parser.add_argument("--grayscale", action="store_true", help="gray colormap instead of the walkthrough's Blues")
     parser.add_argument("--no-judge", action="store_true", help="do not title images with the judge's digit")
+    parser.add_argument("--truncation", type=float, metavar="PSI", help="noise pulled towards its centre (1: none)")
+    parser.add_argument("--drs", action="store_true", help="samples: keep those the run's D accepts (DRS)")
+    parser.add_argument("--drs-percentile", type=float, default=80.0, help="DRS's gamma: this percentile of F(x)")
+    parser.add_argument("--count", type=int, default=2500, help="2D runs: points in the scatter (default 2,500)")
     parser.add_argument(
         "--digit", help="conditional runs: the class to draw, by index or name (default: 0, 1, 2, ... in turn)"
     )
@@ -146,6 +219,7 @@ def main(argv=None) -> None:
     import torch
     from hydra.utils import instantiate
 
+    from gan.cures import truncate
     from gan.explore import class_index, find_judge, judge_titles
     from gan.files import atomic_path
     from gan.loading import load_run, run_folder
@@ -153,6 +227,15 @@ def main(argv=None) -> None:
     from gan.sampling import render
 
     module, cfg, checkpoint = load_run(args.run)
+    if args.drs and args.command != "samples":
+        parser.error("--drs draws samples only: the other commands follow given seeds")
+    if module.draws_points:
+        if args.command != "samples":
+            parser.error(f"{args.run} is a 2D run: it draws samples only (a scatter over the mode centres)")
+        print(f"wrote {scatter(args, module, cfg, checkpoint)}")
+        return
+    if args.drs:
+        args.seeds = accepted_seeds(args, module)
     asks_digit = args.digit is not None or args.command == CONDITIONAL_ONLY or getattr(args, "per_digit", False)
     if module.classes is None and asks_digit:
         parser.error(f"{args.run} is not a conditional run (model=conditional): it takes no digit")
@@ -164,6 +247,8 @@ def main(argv=None) -> None:
         picture = COMMANDS[args.command](args, module)
     except ValueError as error:
         parser.error(str(error))
+    if args.truncation is not None:
+        picture.noise = truncate(picture.noise, args.truncation, module.noise.centre)
     images = render(module.sampler, picture.noise, picture.digits)  # the training panel's own path
 
     judge = None if args.no_judge else find_judge(cfg)

@@ -43,8 +43,9 @@ def test_a_failed_command_leaves_an_existing_run_dir_and_its_files(tiny_csv, tmp
         (folder / "a.txt").write_text("x")
         (folder / ".git").mkdir(exist_ok=True)  # as in a checkout: hydra.run.dir=. must not delete it
         (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    result = run_script("train.py", f"hydra.run.dir={existing}", "model.pack=0", *quiet_csv_run(tiny_csv, tmp_path),
-                        cwd=tmp_path)
+    result = run_script(
+        "train.py", f"hydra.run.dir={existing}", "model.pack=0", *quiet_csv_run(tiny_csv, tmp_path), cwd=tmp_path
+    )
     assert result.returncode == 1 and "model.pack=0 is invalid" in result.stderr
     assert folder.is_dir()
     if existing != "empty":
@@ -55,8 +56,15 @@ def test_a_failed_command_leaves_an_existing_run_dir_and_its_files(tiny_csv, tmp
 def test_a_failed_sweep_job_keeps_an_existing_sweep_dir(tiny_csv, tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
-    result = run_script("train.py", "-m", "hydra.sweep.dir=mine", "hydra.sweep.subdir=.", "model.pack=0",
-                        *quiet_csv_run(tiny_csv, tmp_path), cwd=tmp_path)
+    result = run_script(
+        "train.py",
+        "-m",
+        "hydra.sweep.dir=mine",
+        "hydra.sweep.subdir=.",
+        "model.pack=0",
+        *quiet_csv_run(tiny_csv, tmp_path),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 

@@ -10,8 +10,15 @@ from tests.conftest import ROOT, quiet_csv_run, run_script
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_a_failing_job_does_not_stop_the_others(tiny_csv, tmp_path, launcher):
     extra = [] if launcher == "basic" else ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
-    result = run_script("train.py", "-m", "model.pack=0,1", "hydra.sweep.dir=sweep", *extra,
-                        *quiet_csv_run(tiny_csv, tmp_path), cwd=tmp_path)
+    result = run_script(
+        "train.py",
+        "-m",
+        "model.pack=0,1",
+        "hydra.sweep.dir=sweep",
+        *extra,
+        *quiet_csv_run(tiny_csv, tmp_path),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1  # the sweep ran every job, and says one failed
     assert "1 job(s) of the sweep failed" in result.stderr
     (failed,) = (tmp_path / "sweep").glob("*model.pack=0*")
@@ -29,8 +36,15 @@ def test_a_failing_job_does_not_stop_the_others(tiny_csv, tmp_path, launcher):
 
 def test_a_bug_in_a_job_is_recorded_with_its_traceback(tiny_csv, tmp_path):
     # a job whose code fails unexpectedly (here: a missing module a user's target names) is still recorded
-    result = run_script("train.py", "-m", "seed=0,1", "hydra.sweep.dir=sweep", "+model.generator.bogus=1",
-                        *quiet_csv_run(tiny_csv, tmp_path), cwd=tmp_path)
+    result = run_script(
+        "train.py",
+        "-m",
+        "seed=0,1",
+        "hydra.sweep.dir=sweep",
+        "+model.generator.bogus=1",
+        *quiet_csv_run(tiny_csv, tmp_path),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     for job in (tmp_path / "sweep").glob("*seed=*"):
         assert json.loads((job / "status.json").read_text())["status"] == "failed"

@@ -1,0 +1,196 @@
+"""2D Gaussian mixtures: the benchmark every mode-collapse paper starts from (VEEGAN, Srivastava et al. 2017;
+PacGAN, Lin et al. 2018), where collapse and its cures are plain to see within minutes on a CPU.
+
+- ``ring8``: 8 means at (cos 2πk/8, sin 2πk/8), standard deviation 0.01;
+- ``grid25``: means at {-4, -2, 0, 2, 4}², standard deviation 0.05.
+
+A training set is 100,000 points drawn with its own seeded generator. A sample is *high quality* when it lies
+within 3 standard deviations of its nearest mean; a mode is *captured* when at least one high-quality sample
+lands on it (PacGAN's protocol, over 2,500 samples).
+"""
+
+import math
+
+import lightning as L
+import torch
+
+from gan.data import UpdateChunks
+from gan.manifold import ManifoldMetrics
+from gan.metrics import mode_counts
+from gan.sampling import render
+
+HIGH_QUALITY_STDS = 3  # a sample within this many standard deviations of its nearest mean is high quality
+METRIC_SAMPLES = 2_500  # PacGAN's and VEEGAN's count
+
+
+def ring_means(modes: int = 8, radius: float = 1.0) -> torch.Tensor:
+    """[modes, 2]: evenly spaced on a circle, the first at (radius, 0)."""
+    angle = 2 * math.pi * torch.arange(modes, dtype=torch.float64) / modes
+    return (radius * torch.stack([angle.cos(), angle.sin()], 1)).float()
+
+
+def grid_means(side: int = 5, spacing: float = 2.0) -> torch.Tensor:
+    """[side², 2]: a square grid centred on 0 (5 x 5 at spacing 2: {-4, -2, 0, 2, 4}²)."""
+    axis = (torch.arange(side, dtype=torch.float64) - (side - 1) / 2) * spacing
+    return torch.cartesian_prod(axis, axis).float()
+
+
+class GaussianMixture:
+    """Equal-weight isotropic Gaussians at ``means`` [K, 2], each of standard deviation ``std``."""
+
+    def __init__(self, means: torch.Tensor, std: float):
+        if not std > 0:
+            raise ValueError(f"data.std must be > 0, got {std}")
+        self.means, self.std = means, std
+
+    def sample(self, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(points [count, 2], their modes [count]) from a generator of their own, seeded by ``seed``."""
+        generator = torch.Generator().manual_seed(seed)
+        modes = torch.randint(0, len(self.means), (count,), generator=generator)
+        return self.means[modes] + self.std * torch.randn(count, 2, generator=generator), modes
+
+    def nearest(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(each point's nearest mean [N], its distance to it [N])."""
+        distance, mode = torch.cdist(points.double(), self.means.double().to(points.device)).min(1)
+        return mode, distance
+
+
+class MixtureDataset:
+    """``points`` float [N, 2] (named ``images`` as the training loop reads every dataset) and ``labels``, the mode
+    each point was drawn from."""
+
+    def __init__(self, mixture: GaussianMixture, samples: int, seed: int):
+        self.images, self.labels = mixture.sample(samples, seed)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+class MixtureDataModule(L.LightningDataModule):
+    """A 2D Gaussian mixture as GAN updates of ``batch_size`` points (``batch_size x pack`` with PacGAN)."""
+
+    channels = 1
+    metric_samples = METRIC_SAMPLES
+    test_csv = None  # no judge: the modes are known exactly
+
+    def __init__(
+        self,
+        means: str = "ring",  # "ring" or "grid"
+        modes: int = 8,  # ring: points on the circle; grid: its side is sqrt(modes)
+        spacing: float = 1.0,  # ring: the radius; grid: the distance between neighbouring means
+        std: float = 0.01,
+        samples: int = 100_000,
+        batch_size: int = 100,
+        chunk_size: int = 2000,
+        shuffle: bool = True,
+        seed: int = 0,  # of the training set (the run's `seed`; the metrics' real reference uses another)
+        pack: int = 1,
+        name: str = "ring8",
+    ):
+        super().__init__()
+        for key, value in (
+            ("batch_size", batch_size),
+            ("chunk_size", chunk_size),
+            ("pack", pack),
+            ("samples", samples),
+        ):
+            if value < 1:
+                raise ValueError(f"data.{key} must be >= 1, got {value}")
+        if means == "ring":
+            centres = ring_means(modes, spacing)
+        elif means == "grid" and math.isqrt(modes) ** 2 == modes:
+            centres = grid_means(math.isqrt(modes), spacing)
+        else:
+            raise ValueError(f"data.means={means} with data.modes={modes}: use ring (any modes) or grid (a square)")
+        self.mixture = GaussianMixture(centres, std)
+        self.name, self.samples, self.seed = name, samples, seed
+        self.batch_size, self.chunk_size, self.shuffle, self.pack = batch_size, chunk_size, shuffle, pack
+        self.class_names = [str(k) for k in range(len(centres))]
+        self.train_set: MixtureDataset | None = None
+
+    @property
+    def source(self) -> str:
+        return f"{len(self.mixture.means)} Gaussians, std {self.mixture.std}, {self.samples:,} points, seed {self.seed}"
+
+    def prepare_data(self) -> None:
+        self.setup()
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is None:
+            self.train_set = MixtureDataset(self.mixture, self.samples, self.seed)
+
+    @property
+    def images_per_update(self) -> int:
+        return self.batch_size * self.pack
+
+    def updates_per_epoch(self, ranks: int = 1) -> int:
+        self.setup()
+        count = len(self.train_set) // ranks
+        count -= count % self.images_per_update % self.pack
+        return -(-count // self.images_per_update)
+
+    def train_dataloader(self) -> UpdateChunks:
+        self.setup()
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
+        return UpdateChunks(
+            self.train_set.images.to(device),
+            self.train_set.labels.to(device),
+            self.images_per_update,
+            self.chunk_size,
+            self.shuffle,
+            self.seed,
+            self._position,
+            rank,
+            ranks,
+            self.pack,
+        )
+
+    def _position(self) -> tuple[int, int]:
+        epoch = self.trainer.current_epoch
+        return epoch, self.trainer.lightning_module.state.position(epoch)
+
+    def metrics(self) -> "MixtureMetrics":
+        return MixtureMetrics(self.mixture, name=self.name)
+
+
+class MixtureMetrics:
+    """PacGAN's numbers for samples of a 2D mixture, and fidelity and diversity apart:
+
+    - ``modes``: modes captured (of ``possible_modes``), ``high_quality``: the share of high-quality samples;
+    - ``kl``: KL(the high-quality samples' mode histogram || uniform), in nats (ln K when none is high quality);
+    - ``precision``/``recall`` (k=3) and ``density``/``coverage`` (k=5) against as many fresh real points, on the
+      raw coordinates.
+    """
+
+    REFERENCE_SEED = 2**31 - 1  # the real reference set: never the training set's seed
+
+    def __init__(self, mixture: GaussianMixture, name: str = "mixture", reference: int = METRIC_SAMPLES):
+        self.mixture = mixture
+        self.manifold = ManifoldMetrics(mixture.sample(reference, self.REFERENCE_SEED)[0])
+        self.about = {"dataset": name, "judge": "the mixture's own means (no judge)"}
+
+    def to(self, device):
+        self.manifold.to(device)
+        return self
+
+    @torch.no_grad()
+    def __call__(self, points: torch.Tensor, digits=None) -> dict[str, float]:
+        points = points.reshape(len(points), 2).float()
+        mode, distance = self.mixture.nearest(points)
+        good = distance <= HIGH_QUALITY_STDS * self.mixture.std
+        possible = len(self.mixture.means)
+        captured = mode_counts(mode[good], possible) if good.any() else {"modes_covered": 0, "kl": math.log(possible)}
+        return {
+            "modes": captured["modes_covered"],
+            "possible_modes": possible,
+            "kl": captured["kl"],
+            "high_quality": good.double().mean().item(),
+            **self.manifold(points),
+        }
+
+
+def sample_points(generator, noise, count: int, seed: int) -> torch.Tensor:
+    """``count`` points [count, 2] from seeds drawn on the CPU with their own RNG, in eval mode (``render``)."""
+    seeds = noise(count, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    return render(generator, seeds, batch_size=1000)

@@ -1,0 +1,100 @@
+"""The sampling-time cures: truncation pulls the noise in, DRS keeps what the GAN's own D prefers."""
+
+import pytest
+import torch
+
+from gan.cures import RejectionSampler, truncate
+from gan.metrics import sample_images
+from gan.noise import Gaussian, Uniform
+from gan.train import train
+from tests.conftest import compose_config, run_script
+
+
+def test_truncation_scales_the_noise_towards_its_centre():
+    z = torch.tensor([[-2.0, 1.0], [0.0, 4.0]])
+    assert torch.equal(truncate(z, 0.5), z / 2)
+    assert torch.equal(truncate(torch.tensor([0.0, 1.0]), 0.5, Uniform.centre), torch.tensor([0.25, 0.75]))
+    assert torch.equal(truncate(z, 1.0, Gaussian.centre), z)
+    with pytest.raises(ValueError, match="truncation must be in"):
+        truncate(z, 0.0)
+
+
+class PrefersRight(torch.nn.Module):
+    """A 'discriminator' that finds points with x > 0 real: probability sigmoid(4 x)."""
+
+    pack = 1
+
+    def forward(self, points):
+        return torch.sigmoid(4 * points[..., :1])
+
+
+def test_drs_keeps_more_of_what_d_finds_real():
+    random = torch.Generator().manual_seed(0)
+    sampler = RejectionSampler(PrefersRight(), burn_in=2000, seed=1)
+    kept = sampler.draw(lambda n: torch.randn(n, 2, generator=random), 3000)
+    assert kept.shape == (3000, 2)
+    assert (kept[:, 0] > 0).double().mean() > 0.75  # from 50% among the proposals
+    assert 0 < sampler.acceptance < 1
+
+
+def test_drs_keeps_or_drops_a_pack_together():
+    class PackedPrefersRight(torch.nn.Module):
+        pack = 2
+
+        def forward(self, points):  # [N, 2] -> [N / 2, 1]: both points of a pair judged at once
+            return torch.sigmoid(4 * points.reshape(-1, 4)[:, :1])
+
+    sampler = RejectionSampler(PackedPrefersRight(), pack=2, burn_in=100, seed=0)
+    sampler.warm_up(lambda n: torch.randn(n, 2))
+    mask = sampler.accept(torch.randn(200, 2))
+    assert torch.equal(mask[0::2], mask[1::2])
+
+
+def test_drs_stops_with_an_error_when_d_keeps_almost_nothing():
+    class Never(torch.nn.Module):
+        def forward(self, points):
+            return torch.zeros(len(points), 1)
+
+    # gamma at the 100th percentile keeps about half of equal scores: not 10,000 of at most 10,000 proposals
+    sampler = RejectionSampler(Never(), percentile=100, burn_in=10, max_proposals=1)
+    with pytest.raises(ValueError, match="lower the percentile"):
+        sampler.draw(lambda n: torch.randn(n, 2), 10_000)
+    assert sampler.proposed == 10_000 and 0.3 < sampler.acceptance < 0.7
+
+
+def test_sample_images_applies_truncation_to_the_seeds():
+    class Identity(torch.nn.Module):
+        latent_dim, classes = 2, None
+
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, z):
+            return z
+
+    full, _ = sample_images(Identity(), Gaussian(), 100, seed=3)
+    half, _ = sample_images(Identity(), Gaussian(), 100, seed=3, truncation=0.5)
+    assert torch.allclose(half, full / 2)
+
+
+def test_evaluate_prints_a_row_per_setting_and_draws_the_tradeoff(tmp_path):
+    cfg = compose_config(
+        "model=mlp2d",
+        "data=ring8",
+        "data.samples=2000",
+        "max_updates=40",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+    )
+    train(cfg, tmp_path / "run")
+    result = run_script(
+        "evaluate.py", tmp_path / "run", "--samples", 500, "--truncation", 1.0, 0.5, "--drs", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| truncation")]
+    assert len(rows) == 4 and sum("DRS" in row for row in rows) == 2
+    assert (tmp_path / "run" / "evaluation" / "tradeoff.png").is_file()
+    drawn = run_script("generate.py", tmp_path / "run", "--drs", "samples", cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert (tmp_path / "run" / "generated" / "samples_drs.png").is_file()
