@@ -58,6 +58,8 @@ CHECKS = {
         _optional(lambda v: _integer(v) and 2 <= v <= MAX_METRIC_SAMPLES),
         f"an integer in 2 .. {MAX_METRIC_SAMPLES:,} (a Frechet distance needs a covariance), or null",
     ),
+    "metrics.truncation": (_optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null"),
+    "metrics.drs": (lambda v: isinstance(v, bool), "true or false"),
     "data.name": (_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
     "checkpoints.every_minutes": (_optional(_positive_rate), "a finite number > 0, or null for epoch ends only"),
     "trainer.max_epochs": (_optional(lambda v: _integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),

@@ -17,7 +17,7 @@ import torch
 
 
 def truncate(seeds: torch.Tensor, psi: float, centre: float = 0.0) -> torch.Tensor:
-    """Noise vectors pulled towards ``centre`` (0 for Gaussian noise, 0.5 for uniform): ``centre + psi (z - centre)``."""
+    """Noise pulled towards ``centre`` (0 for Gaussian noise, 0.5 for uniform): ``centre + psi (z - centre)``."""
     if not 0 < psi <= 1:
         raise ValueError(f"truncation must be in (0, 1] (1: none), got {psi}")
     return centre + psi * (seeds - centre)

@@ -18,7 +18,7 @@ import torch
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
-from gan.cures import truncate
+from gan.cures import RejectionSampler, truncate
 from gan.data import PIXELS
 from gan.judge import JUDGE_FLOOR, untrustworthy
 from gan.logs import log
@@ -160,8 +160,11 @@ class JudgeMetrics:
 class EpochMetrics(L.Callback):
     """At each epoch end: the metrics of ``samples`` generated images, logged as ``metrics/*`` in TensorBoard."""
 
-    def __init__(self, metrics: JudgeMetrics, samples: int = 10_000, seed: int = 0):
+    def __init__(
+        self, metrics: JudgeMetrics, samples: int = 10_000, seed: int = 0, truncation: float | None = None, drs=False
+    ):
         self.metrics, self.samples, self.seed = metrics, samples, seed
+        self.truncation, self.drs = truncation, drs  # the sampling-time cures (gan.cures), off by default
         self.history: list[dict] = []  # one row per epoch; saved in checkpoints so a resumed run keeps it
 
     def setup(self, trainer, pl_module, stage) -> None:
@@ -172,7 +175,12 @@ class EpochMetrics(L.Callback):
             pl_module.logger.experiment.add_text("judge", text, 0)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        values = self.metrics(*sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed))
+        drs = None
+        if self.drs:  # a fresh sampler each epoch: D has changed
+            pack = getattr(pl_module.discriminator, "pack", 1)
+            drs = RejectionSampler(pl_module.discriminator, pack, seed=self.seed)
+        drawn = sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed, self.truncation, drs)
+        values = self.metrics(*drawn)
         images = pl_module.state.images
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, **values})
         if pl_module.logger is not None:  # on TensorBoard's axis: images seen

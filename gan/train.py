@@ -108,7 +108,13 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
     epoch_metrics = None
     if cfg.metrics.enabled:
-        epoch_metrics = EpochMetrics(judge_metrics(cfg, datamodule), metric_samples(cfg, datamodule), cfg.seed)
+        epoch_metrics = EpochMetrics(
+            judge_metrics(cfg, datamodule),
+            metric_samples(cfg, datamodule),
+            cfg.seed,
+            truncation=OmegaConf.select(cfg, "metrics.truncation", default=None),  # runs from before them lack both
+            drs=OmegaConf.select(cfg, "metrics.drs", default=False),
+        )
     _check_enough_data(cfg, datamodule)
     _warn_if_tiny(cfg, datamodule)
     L.seed_everything(cfg.seed, verbose=False)  # the initial weights and the first noise follow `seed`
