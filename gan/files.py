@@ -106,13 +106,23 @@ def load_tensors(path: str | os.PathLike, map_location="cpu"):
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        if "weights only load failed" not in str(error).lower():
+        # a pickle that names a function or class to call (GLOBAL) would run code; other refusals are damage
+        calls = [line.strip() for line in str(error).splitlines() if "global" in line.lower()]
+        if not calls:
             raise
-        detail = next((line.strip() for line in str(error).splitlines() if "Unsupported" in line), "")
         raise UnsafeFileError(
-            f"{path}: not loaded, because loading it would run code it carries ({detail or 'a pickled object'}); "
+            f"{path}: not loaded, because loading it would run code it carries ({calls[0].rstrip('.')}); "
             "this project only loads files of tensors and plain values"
         ) from None
+
+
+def load_problem(error: BaseException) -> str:
+    """One line saying why a file did not load (torch's unpickling errors open with a paragraph of advice)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if isinstance(error, pickle.UnpicklingError):
+        detail = [line for line in lines if line.startswith(("Unsupported", "Trying"))]
+        return f"not a checkpoint of tensors ({detail[0] if detail else 'an unreadable pickle'})"
+    return lines[0] if lines else type(error).__name__
 
 
 def load_rebuildable(path: Path, what: str):
@@ -123,6 +133,6 @@ def load_rebuildable(path: Path, what: str):
     except Exception as error:  # truncated, random bytes, unsafe: torch names the problem in many ways
         aside = path.with_name(path.name + ".broken")
         os.replace(path, aside)
-        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        reason = load_problem(error)
         log.warning(f"WARNING: {what} {path} does not load ({reason}); moved it to {aside.name} and making it again")
         return None

@@ -7,7 +7,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from gan.build import build_module
-from gan.files import UnsafeFileError, load_tensors
+from gan.files import UnsafeFileError, load_problem, load_tensors
 from gan.logs import log as run_log
 from gan.module import GAN
 from gan.runs import continues_in_place
@@ -36,7 +36,7 @@ def try_load(checkpoint: Path) -> tuple[dict | None, str | None]:
     except UnsafeFileError:
         raise
     except Exception as error:  # truncated or corrupted: torch names the problem in many ways
-        return None, (str(error).splitlines() or [type(error).__name__])[0]
+        return None, load_problem(error)
     if not isinstance(saved, dict) or "state_dict" not in saved:
         return None, "not a checkpoint of this project (no state_dict)"
     return saved, None

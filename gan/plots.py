@@ -26,6 +26,11 @@ def tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
 
 
 def save_loss_curves(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None, path) -> Path:
+    """``loss_figure``, saved as a PNG."""
+    return _save(loss_figure(progress, equilibrium), path)
+
+
+def loss_figure(progress: dict[str, list[tuple[int, float]]], equilibrium: float | None) -> Figure:
     """One panel per network, drawn as the walkthrough's ``plot_progress``, with the balance line."""
     figure = Figure(figsize=(16, 4 * len(progress)), layout="constrained")
     panels = figure.subplots(len(progress), 1, squeeze=False)[:, 0]
@@ -40,19 +45,26 @@ def save_loss_curves(progress: dict[str, list[tuple[int, float]]], equilibrium: 
         axes.set(ylim=(0, 1.0), yticks=sorted(ticks))
         axes.set(title=f"{network} loss", xlabel="update")
         axes.grid(True)
-    return _save(figure, path)
+    return figure
 
 
 def save_sample_grid(images: torch.Tensor, rows: int, cols: int, path, cmap="Blues", titles=None) -> Path:
+    """``sample_grid_figure``, saved as a PNG."""
+    return _save(sample_grid_figure(images, rows, cols, cmap, titles), path)
+
+
+def sample_grid_figure(images: torch.Tensor, rows: int, cols: int, cmap="Blues", titles=None) -> Figure:
     """images [rows * cols, channels * 784] as the walkthrough's subplot grid (2x3, Blues); a 1 x N grid is a
-    strip. Stacked images (3 channels) show in colour, whatever ``cmap``."""
+    strip, and cells past the last image stay empty. Stacked images (3 channels) show in colour, whatever ``cmap``."""
     figure = Figure(figsize=(2.6 * cols, 2.6 * rows + (0.3 if titles else 0)), layout="constrained")
     for index, axes in enumerate(figure.subplots(rows, cols, squeeze=False).flat):
-        axes.imshow(as_picture(images[index]), interpolation="none", cmap=cmap, vmin=0, vmax=1)
         axes.set_axis_off()
+        if index >= len(images):
+            continue
+        axes.imshow(as_picture(images[index]), interpolation="none", cmap=cmap, vmin=0, vmax=1)
         if titles is not None:
             axes.set_title(titles[index], fontsize=10)
-    return _save(figure, path)
+    return figure
 
 
 SCATTER_POINTS = 2_500  # the 2D panel's samples: the metrics' count

@@ -173,6 +173,13 @@ def _smooth(values: list[float], window: int = 25) -> list[float]:
 
 
 def plot(runs: list[dict], path) -> Path:
+    """``report_figure``, saved as a PNG."""
+    with atomic_path(path) as tmp:
+        report_figure(runs).savefig(tmp, format="png")
+    return Path(path)
+
+
+def report_figure(runs: list[dict]) -> Figure:
     """Loss curves (moving average of the recorded losses) and per-epoch metrics, one line per run."""
     keys = varying_keys(runs)
     figure = Figure(figsize=(18, 9), layout="constrained")
@@ -194,6 +201,4 @@ def plot(runs: list[dict], path) -> Path:
     for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
         ax.set(title=f"{metric} (after each epoch)", xlabel="update")
     axes[0, 0].legend(fontsize="small")
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png")
-    return Path(path)
+    return figure

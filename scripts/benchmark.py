@@ -35,7 +35,7 @@ from gan import walkthrough
 from gan.build import build_module
 from gan.config import compose
 from gan.data import MnistDataModule, MnistDataset, load_csv, read_csv
-from gan.train import train
+from gan.training import train
 
 MODELS = {  # name -> (project overrides, walkthrough arguments; None: a model the walkthrough does not have)
     "baseline": (["model=baseline"], dict(improved=False, seed_size=1, generate_random=torch.rand)),

@@ -9,6 +9,9 @@
     python scripts/generate.py RUN samples --per-digit           # a conditional run: a row per digit 0-9
     python scripts/generate.py RUN interpolate-digits 5 1 7      # a conditional run: seed 5 from a 1 to a 7
 
+    python scripts/generate.py RUN export --count 10000 --format png --out DIR   # for torch-fidelity, clean-fid
+    python scripts/generate.py RUN --truncation 0.7 --drs samples   # the sampling-time cures (gan/cures.py)
+
 RUN is a run folder (its checkpoints/last.ckpt) or a checkpoint file. The generator and its noise are rebuilt
 from the run's own config, so any run works without further flags. Each command writes a PNG and a .pt file
 (seeds, noise vectors, images) into RUN/generated/ (or --out). When the run's judge exists, each image is
@@ -135,6 +138,31 @@ def accepted_seeds(args, module) -> list[int]:
     return kept[:wanted]
 
 
+MAX_EXPORT = 100_000
+
+
+def export(args, module, checkpoint) -> Path:
+    """Seeds 0 .. --count - 1, drawn as ``samples`` draws them (one seed at a time), written for torch-fidelity or
+    clean-fid: a folder of PNG files or one .npz (``gan.export``)."""
+    import torch
+
+    from gan.cures import truncate
+    from gan.export import export_images
+    from gan.loading import run_folder
+    from gan.sampling import noise_vectors
+
+    if not 1 <= args.export_count <= MAX_EXPORT:
+        raise UsageError(f"--count {args.export_count}: must be in 1 .. {MAX_EXPORT:,}")
+    seeds = range(args.export_count)
+    z = noise_vectors(module.noise, module.latent_dim, seeds)
+    if args.truncation is not None:
+        z = truncate(z, args.truncation, module.noise.centre)
+    labels = torch.arange(len(z)) % (module.classes or 1)  # a conditional run: the digits in turn
+    images = module.sample(z, labels)
+    out = args.export_out or run_folder(checkpoint) / f"export-{args.export_format}"
+    return export_images(images, out, args.export_format)
+
+
 def scatter(args, module, cfg, checkpoint):
     """A 2D run's samples: ``--count`` points from seeds 0, 1, 2, ... (or kept by DRS) over the mode centres."""
     import torch
@@ -206,6 +234,10 @@ def parse_args(argv=None):
         command.add_argument("seed_b", type=int)
     commands.choices["interpolate"].add_argument("--steps", type=int, default=12, help="images, both ends included")
     commands.choices["interpolate"].add_argument("--slerp", action="store_true", help="spherical, for Gaussian noise")
+    export = commands.add_parser("export", help="seeds 0 .. count-1 as PNG files or one .npz, for metric tools")
+    export.add_argument("--count", dest="export_count", type=int, default=10_000, help="samples (default 10,000)")
+    export.add_argument("--format", dest="export_format", choices=("png", "npz"), default="png")
+    export.add_argument("--out", dest="export_out", type=Path, help="folder (default: RUN/export-<format>)")
     digits = commands.add_parser(CONDITIONAL_ONLY, help="conditional runs: one seed, from digit A to digit B")
     digits.add_argument("seed", type=int)
     digits.add_argument("digit_a", help="a class index or name")
@@ -233,6 +265,9 @@ def main(argv=None) -> None:
         if args.command != "samples":
             parser.error(f"{args.run} is a 2D run: it draws samples only (a scatter over the mode centres)")
         print(f"wrote {scatter(args, module, cfg, checkpoint)}")
+        return
+    if args.command == "export":
+        print(f"wrote {export(args, module, checkpoint)}")
         return
     if args.drs:
         args.seeds = accepted_seeds(args, module)

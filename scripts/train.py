@@ -58,7 +58,7 @@ def run(cfg, folder: Path) -> float | None:
     """Train (or resume) the run of ``cfg`` into ``folder`` and say how it ended."""
     from gan.checkpointing import TrainingInterrupted  # here, not at the top: --help stays fast
     from gan.loading import resumable_checkpoint
-    from gan.train import train
+    from gan.training import train
 
     checkpoint = None
     if cfg.resume:

@@ -5,7 +5,7 @@ import torch
 
 from gan.build import build_module
 from gan.nets import ConditionalDiscriminator, ConditionalGenerator, ConvDiscriminator, ConvGenerator
-from gan.train import train
+from gan.training import train
 from tests.conftest import compose_config
 
 

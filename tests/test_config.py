@@ -20,7 +20,8 @@ def test_every_option_composes_and_instantiates(group, option):
     cfg = compose_config(f"{group}={option}", *required)
     if group == "model":
         module = build_module(cfg)
-        assert module.sample(torch.rand(2, module.latent_dim), torch.tensor([3, 7])).shape == (2, 784)
+        drawn = module.sample(torch.rand(2, module.latent_dim), torch.tensor([3, 7]))
+        assert drawn.shape == ((2, 2) if module.draws_points else (2, 784))  # mlp2d: points of the 2D mixtures
     elif group == "optimizer":
         assert isinstance(instantiate(cfg.optimizer)(torch.nn.Linear(2, 2).parameters()), torch.optim.Optimizer)
     elif group == "trainer":

@@ -11,7 +11,7 @@ from gan.build import judge_metrics
 from gan.data import load_csv
 from gan.explore import class_index
 from gan.judge import content_key, default_path, ensure_judge
-from gan.train import train
+from gan.training import train
 from tests.conftest import ROOT, compose_config, synthetic, write_csv
 
 SHARED_FASHION = ROOT.parent / "shared" / "fashion-mnist"

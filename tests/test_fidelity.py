@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan import walkthrough
-from gan.train import train
+from gan.training import train
 from tests.conftest import compose_config
 
 LADDER = {

@@ -11,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from gan.runs import run_name
-from gan.train import train
+from gan.training import train
 from tests.conftest import ROOT, synthetic, tiny_run_config, write_csv
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from gan.checks import MAX_GRID_SIDE, check_config
 from gan.data import CsvFormatError, read_csv
-from gan.train import train
+from gan.training import train
 from tests.conftest import compose_config, run_script, synthetic, tiny_run_config, write_csv
 
 

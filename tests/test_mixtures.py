@@ -7,7 +7,7 @@ import torch
 
 from gan.mixtures import GaussianMixture, MixtureDataModule, MixtureMetrics, grid_means, ring_means
 from gan.nets import PointDiscriminator, PointGenerator
-from gan.train import train
+from gan.training import train
 from tests.conftest import compose_config
 
 

@@ -22,7 +22,7 @@ from gan.files import atomic_path, remove_stale_temporaries
 from gan.loading import load_run, resumable_checkpoint
 from gan.module import GAN
 from gan.runs import run_dir, run_name
-from gan.train import train
+from gan.training import train
 from tests.conftest import ROOT, compose_config, synthetic, tiny_run_config, write_csv
 
 
@@ -183,7 +183,9 @@ def test_every_bad_value_is_refused_naming_its_key(override, message):
 def test_a_bad_value_on_the_command_line_prints_one_line_and_leaves_nothing(tmp_path):
     done = _script("sample_grid=[0,3]", "data.data_dir=nowhere", cwd=tmp_path, timeout=60)
     assert done.returncode == 1
-    assert done.stderr.strip() == "error: sample_grid=[0, 3] is invalid: it must be [rows, cols], two integers >= 1"
+    assert done.stderr.strip() == (
+        "error: sample_grid=[0, 3] is invalid: it must be [rows, cols], two integers in 1 .. 16"
+    )
     assert list(tmp_path.iterdir()) == []  # no run folder, no data folder
 
 

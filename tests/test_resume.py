@@ -13,7 +13,7 @@ import torch
 
 from gan.checkpointing import TrainingInterrupted
 from gan.checks import check_config
-from gan.train import train
+from gan.training import train
 from tests.conftest import ROOT, compose_config, tiny_run_config
 
 
@@ -58,7 +58,7 @@ def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(tiny_csv, tmp_pa
     cfg = config(tiny_csv, tmp_path)
     train(cfg, tmp_path / "whole")
 
-    import gan.train as train_module
+    import gan.training as train_module
 
     original = train_module.SaveOnInterrupt
     monkeypatch.setattr(

@@ -55,7 +55,7 @@ def test_a_finished_run_resumed_with_nothing_to_do_says_so_and_changes_nothing(t
 
 
 def test_a_run_extended_past_its_limit_equals_one_run_to_the_larger_limit(tiny_csv, tmp_path):
-    from gan.train import train
+    from gan.training import train
     from tests.conftest import tiny_run_config
 
     def weights(folder):

@@ -12,7 +12,7 @@ import torch
 from gan.files import UnsafeFileError, load_tensors
 from gan.loading import load_run
 from gan.runs import run_name
-from gan.train import train
+from gan.training import train
 from tests.conftest import quiet_csv_run, run_script, tiny_run_config
 
 

@@ -6,7 +6,7 @@ import torch
 from gan.cures import RejectionSampler, truncate
 from gan.metrics import sample_images
 from gan.noise import Gaussian, Uniform
-from gan.train import train
+from gan.training import train
 from tests.conftest import compose_config, run_script
 
 

@@ -9,7 +9,7 @@ from gan.data import load_csv
 from gan.metrics import JudgeMetrics, mode_counts
 from gan.plots import save_sample_grid, tile
 from gan.stacked import StackedMnistDataset, stack_codes
-from gan.train import train
+from gan.training import train
 from tests.conftest import compose_config, synthetic, write_csv
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from gan.checks import check_config
 from gan.loading import load_run
 from gan.plots import tile
-from gan.train import train
+from gan.training import train
 from tests.conftest import ROOT, compose_config, synthetic, tiny_run_config, write_csv
 
 

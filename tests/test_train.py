@@ -6,7 +6,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan.train import train
+from gan.training import train
 from tests.conftest import ROOT, tiny_run_config
 
 

@@ -80,7 +80,9 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
 
 def _already_done(cfg: DictConfig, ckpt_path, datamodule, world_size: int) -> bool:
     """Has the run saved in ``ckpt_path`` already reached ``cfg``'s limits (updates, images, epochs)?"""
-    state = load_tensors(ckpt_path)["gan"]["state"]
+    state = load_tensors(ckpt_path).get("gan", {}).get("state")
+    if state is None:  # a checkpoint from before the run kept its own state: resuming it is refused in the module
+        return False
     max_updates, max_images = OmegaConf.select(cfg, "max_updates"), OmegaConf.select(cfg, "max_images")
     if (max_updates and state["updates"] >= max_updates) or (max_images and state["images"] >= max_images):
         return True

@@ -1,0 +1,44 @@
+"""Samples written the way the field's metric tools read them (torch-fidelity, clean-fid): a folder of PNG files, or
+one .npz of uint8 images [N, H, W, C] under ``arr_0``. Pixel values are ``round(255 x)`` of the generator's [0, 1]
+output; stacked samples (3 channels) are RGB, one channel is grayscale (2 channels: red and green)."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gan.data import PIXELS
+from gan.files import atomic_path
+from gan.stacked import as_rgb
+
+FORMATS = ("png", "npz")
+
+
+def as_uint8(images: torch.Tensor) -> np.ndarray:
+    """images [N, channels * 784] in [0, 1] -> uint8 [N, 28, 28, C] (C = 1, or 3 for 2 or 3 channels)."""
+    channels = images.shape[-1] // PIXELS
+    pictures = images.detach().cpu().reshape(len(images), channels, 28, 28)
+    if channels > 1:
+        pictures = torch.stack([as_rgb(p) for p in pictures])
+    return (pictures * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def export_images(images: torch.Tensor, out, fmt: str = "png") -> Path:
+    """Write ``images`` into the folder ``out``: ``000000.png``, ``000001.png``, ... or ``samples.npz``.
+    Returns the folder (png) or the file (npz)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"--format {fmt}: one of {', '.join(FORMATS)}")
+    out = Path(out)
+    pixels = as_uint8(images)
+    if fmt == "npz":
+        with atomic_path(out / "samples.npz") as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, arr_0=pixels)
+        return out / "samples.npz"
+    width = max(6, len(str(len(pixels) - 1)))
+    for index, picture in enumerate(pixels):
+        image = Image.fromarray(picture[..., 0] if picture.shape[-1] == 1 else picture)
+        with atomic_path(out / f"{index:0{width}d}.png") as tmp:
+            image.save(tmp, format="PNG")
+    return out
