@@ -98,3 +98,19 @@ def test_evaluate_prints_a_row_per_setting_and_draws_the_tradeoff(tmp_path):
     drawn = run_script("generate.py", tmp_path / "run", "--drs", "samples", cwd=tmp_path)
     assert drawn.returncode == 0, drawn.stderr
     assert (tmp_path / "run" / "generated" / "samples_drs.png").is_file()
+
+
+def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
+    def run(folder, *extra):
+        cfg = compose_config(
+            "model=mlp2d", "data=ring8", "data.samples=1000", "max_updates=20", "metrics.enabled=true",
+            "metrics.samples=400", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *extra,
+        )  # fmt: skip
+        return train(cfg, tmp_path / folder)["metrics"]
+
+    plain, cured = run("plain"), run("cured", "metrics.drs=true", "metrics.truncation=0.8")
+    assert plain["modes"] >= 0 and cured != plain  # same weights (same seed), other samples measured
+    with pytest.raises(ValueError, match="metrics.truncation=2 is invalid"):
+        from gan.checks import check_config
+
+        check_config(compose_config("metrics.truncation=2"))
