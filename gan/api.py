@@ -98,7 +98,9 @@ class Run:
         labels = torch.zeros(steps, dtype=torch.long)
         return Samples(self.module.sample(z, labels), [a, b], 1, steps)
 
-    def metrics(self, samples: int | None = None, seed: int | None = None, truncation=None, drs: bool = False):
+    def metrics(
+        self, samples: int | None = None, seed: int | None = None, truncation=None, drs=False, drs_percentile=80.0
+    ):
         """The run's numbers as ``evaluate.py`` prints them (modes, KL, confident or high quality, precision,
         recall, density, coverage, judge-FD, judge-IS), optionally with a sampling-time cure.
 
@@ -111,7 +113,8 @@ class Run:
         measure = judge_metrics(self.config, data)
         sampler = None
         if drs:
-            sampler = RejectionSampler(self.module.discriminator, getattr(self.module.discriminator, "pack", 1))
+            pack = getattr(self.module.discriminator, "pack", 1)
+            sampler = RejectionSampler(self.module.discriminator, pack, drs_percentile, seed=self.config.seed)
         count = samples or metric_samples(self.config, data)
         seed = self.config.seed if seed is None else seed
         return measure(*sample_images(self.module.sampler, self.module.noise, count, seed, truncation, sampler))

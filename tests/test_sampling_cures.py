@@ -114,3 +114,15 @@ def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
         from gan.checks import check_config
 
         check_config(compose_config("metrics.truncation=2"))
+
+
+def test_evaluate_sweep_pools_each_sampling_setting_over_seeds(tmp_path):
+    tiny = ["model=mlp2d", "data=ring8", "data.samples=1000", "max_updates=20", "trainer.enable_progress_bar=false"]
+    result = run_script("train.py", "-m", "seed=0,1", "hydra.sweep.dir=sweep", *tiny, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    pooled = run_script("evaluate_sweep.py", tmp_path / "sweep", "--drs", "--samples", 500, cwd=tmp_path)
+    assert pooled.returncode == 0, pooled.stderr
+    rows = [line for line in pooled.stdout.splitlines() if line.startswith("| truncation")]
+    assert [row.split("|")[1].strip() for row in rows] == ["truncation 1", "truncation 1, DRS"]
+    assert all(row.split("|")[2].strip() == "2" for row in rows)  # two seeds pooled in each
+    assert (tmp_path / "sweep" / "sampling_cures.md").is_file()
