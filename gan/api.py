@@ -60,6 +60,7 @@ class Run:
 
         self.module, self.config, self.checkpoint = load_run(path)
         self.folder = run_folder(self.checkpoint).resolve()
+        self._datamodule = self._measure = None  # built when first needed
 
     def __repr__(self) -> str:
         return f"Run({str(self.folder)!r})"
@@ -105,19 +106,38 @@ class Run:
         recall, density, coverage, judge-FD, judge-IS), optionally with a sampling-time cure.
 
         >>> run.metrics()["modes"]"""
-        from gan.build import judge_metrics, metric_samples
+        from gan.build import metric_samples
         from gan.cures import RejectionSampler
         from gan.metrics import sample_images
 
-        data = self._data()
-        measure = judge_metrics(self.config, data)
         sampler = None
         if drs:
             pack = getattr(self.module.discriminator, "pack", 1)
             sampler = RejectionSampler(self.module.discriminator, pack, drs_percentile, seed=self.config.seed)
-        count = samples or metric_samples(self.config, data)
+        count = samples or metric_samples(self.config, self._data())
         seed = self.config.seed if seed is None else seed
-        return measure(*sample_images(self.module.sampler, self.module.noise, count, seed, truncation, sampler))
+        drawn = sample_images(self.module.sampler, self.module.noise, count, seed, truncation, sampler)
+        values = self.measure(*drawn)
+        if sampler is not None:
+            values["drs_acceptance"] = sampler.acceptance  # the share of proposals DRS kept
+        return values
+
+    def real_metrics(self, samples: int | None = None) -> dict:
+        """The same numbers for the dataset's own first ``samples`` training samples: the reference row.
+
+        >>> run.real_metrics()["confident"]"""
+        from gan.build import metric_samples
+
+        return self.measure(self._data().train_set.images[: samples or metric_samples(self.config, self._data())])
+
+    @property
+    def measure(self):
+        """The run's metrics (``gan.metrics.JudgeMetrics``, or ``MixtureMetrics`` on a 2D mixture), built once."""
+        from gan.build import judge_metrics
+
+        if self._measure is None:
+            self._measure = judge_metrics(self.config, self._data())
+        return self._measure
 
     @property
     def losses(self) -> pd.DataFrame:
@@ -150,9 +170,10 @@ class Run:
     def _data(self):
         from hydra.utils import instantiate
 
-        data = instantiate(self.config.data)
-        data.setup()
-        return data
+        if self._datamodule is None:
+            self._datamodule = instantiate(self.config.data)
+            self._datamodule.setup()
+        return self._datamodule
 
 
 def load(path) -> Run:

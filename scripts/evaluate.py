@@ -32,54 +32,36 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="where the trade-off figure goes (default: RUN/evaluation)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of a table")
     args = parser.parse_args()
-    # the heavy imports after the arguments: --help stays fast
-    from hydra.utils import instantiate
-
-    from gan.build import judge_metrics, metric_samples
-    from gan.cures import RejectionSampler
-    from gan.loading import load_run, run_folder
-    from gan.metrics import describe_judge, format_table, sample_images
+    import gan  # after the arguments: --help stays fast
+    from gan.metrics import describe_judge, format_table
     from gan.plots import save_tradeoff
 
-    module, cfg, checkpoint = load_run(args.run)
-    run_dir = run_folder(checkpoint)
-    data = instantiate(cfg.data)
-    data.setup()
-    metrics = judge_metrics(cfg, data)
-    seed = cfg.seed if args.seed is None else args.seed
-    samples = args.samples or metric_samples(cfg, data)
-    if samples < 2:
-        raise ValueError(f"--samples {samples}: at least 2 are needed")
+    run = gan.load(args.run)
+    seed = run.config.seed if args.seed is None else args.seed
+    if args.samples is not None and args.samples < 2:
+        raise ValueError(f"--samples {args.samples}: at least 2 are needed")
     settings = [(psi, False) for psi in (args.truncation or [None])]
     if args.drs:
         settings += [(psi, True) for psi, _ in settings]
     rows = {}
     for psi, drs in settings:
-        sampler = None
-        if drs:
-            pack = getattr(module.discriminator, "pack", 1)
-            sampler = RejectionSampler(module.discriminator, pack, args.drs_percentile, seed=seed)
-        name = f"generated ({samples:,}, {checkpoint.name})"
+        values = run.metrics(args.samples, seed, psi, drs, args.drs_percentile)
+        name = f"generated ({run.checkpoint.name})"
         if args.truncation or args.drs:
-            name = f"truncation {psi if psi is not None else 1.0:g}" + (
-                f", DRS (kept {{}} of proposals, percentile {args.drs_percentile:g})" if drs else ""
-            )
-        values = metrics(*sample_images(module.sampler, module.noise, samples, seed, psi, sampler))
-        if sampler is not None:
-            values["drs_acceptance"] = sampler.acceptance
-            name = name.format(f"{sampler.acceptance:.0%}")
+            name = f"truncation {psi if psi is not None else 1.0:g}"
+        if drs:
+            name += f", DRS (kept {values['drs_acceptance']:.0%} of proposals, percentile {args.drs_percentile:g})"
         rows[name] = values
-    real = data.train_set.images[:samples]
-    rows[f"real {data.name} ({len(real):,} training samples)"] = metrics(real)
+    rows[f"real {run.config.data.name} (training samples)"] = run.real_metrics(args.samples)
     if args.json:
-        print(json.dumps({"dataset": data.name, "judge": metrics.about, "rows": rows}, indent=2))
+        print(json.dumps({"dataset": run.config.data.name, "judge": run.measure.about, "rows": rows}, indent=2))
         return
-    print(f"{run_dir}\n{describe_judge(metrics.about)}\n\n{format_table(rows)}")
+    print(f"{run.folder}\n{describe_judge(run.measure.about)}\n\n{format_table(rows)}")
     shares = rows[next(iter(rows))].get("class_share")
     if shares:  # the generated samples' per-class histogram
         print("\nclass shares of the generated samples: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
     if len(settings) > 1 or args.drs:
-        figure = save_tradeoff(rows, (args.out or run_dir / "evaluation") / "tradeoff.png")
+        figure = save_tradeoff(rows, (args.out or run.folder / "evaluation") / "tradeoff.png")
         print(f"\nwrote {figure}")
 
 
