@@ -65,7 +65,7 @@ def test_train_log_holds_the_runs_log(tmp_path):
     text = log.read_text()
     for line in (
         "run folder: ",
-        "dataset: tiny, 200 training images",
+        "dataset: tiny, 200 training samples",
         "model: D Discriminator (157,201 parameters)",
         "device cpu, 1 thread(s)",
         "done: 200 updates (200 images)",
