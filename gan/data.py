@@ -301,7 +301,50 @@ class UpdateChunks:
         return list(zip(images.split(self.batch_size), labels.split(self.batch_size), strict=True))
 
 
-class MnistDataModule(L.LightningDataModule):
+class UpdatesDataModule(L.LightningDataModule):
+    """What every dataset of this project shares: its ``train_set`` (``images``, ``labels``) handed out as GAN updates
+    of ``batch_size x pack`` samples (``UpdateChunks``), starting where the run's own state says. A subclass sets
+    ``batch_size``, ``chunk_size``, ``shuffle``, ``seed``, ``pack`` and fills ``train_set`` in ``setup``."""
+
+    def train_dataloader(self) -> UpdateChunks:
+        self.setup()
+        # the whole set moves to the training device once (188 MB as float32 for MNIST), not batch by batch
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        images = self.train_set.images.to(device)
+        labels = self.train_set.labels.long().to(device)
+        ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
+        return UpdateChunks(
+            images,
+            labels,
+            self.images_per_update,
+            self.chunk_size,
+            self.shuffle,
+            self.seed,
+            self._position,
+            rank,
+            ranks,
+            self.pack,
+        )
+
+    def updates_per_epoch(self, ranks: int = 1) -> int:
+        """Updates in one epoch of each of ``ranks`` processes (as ``UpdateChunks`` walks it)."""
+        self.setup()
+        count = len(self.train_set) // ranks
+        count -= count % self.images_per_update % self.pack
+        return -(-count // self.images_per_update)
+
+    @property
+    def images_per_update(self) -> int:
+        """Real samples one update takes in one process (the epoch's last update may take fewer)."""
+        return self.batch_size * self.pack
+
+    def _position(self) -> tuple[int, int]:
+        # the module's own record of the run (gan.state), restored from the checkpoint when resuming
+        epoch = self.trainer.current_epoch
+        return epoch, self.trainer.lightning_module.state.position(epoch)
+
+
+class MnistDataModule(UpdatesDataModule):
     """The training CSV as GAN updates.
 
     ``download`` names a built-in dataset (``mnist``, ``fashion_mnist``) whose official files make its two
@@ -394,40 +437,3 @@ class MnistDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             self.train_set = MnistDataset(self.train_csv, self.data_dir / "cache")
-
-    def train_dataloader(self) -> UpdateChunks:
-        self.setup()
-        # the whole set moves to the training device once (188 MB as float32), not batch by batch
-        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
-        images = self.train_set.images.to(device)
-        labels = self.train_set.labels.long().to(device)
-        ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
-        return UpdateChunks(
-            images,
-            labels,
-            self.images_per_update,
-            self.chunk_size,
-            self.shuffle,
-            self.seed,
-            self._position,
-            rank,
-            ranks,
-            self.pack,
-        )
-
-    def updates_per_epoch(self, ranks: int = 1) -> int:
-        """Updates in one epoch of each of ``ranks`` processes (as ``UpdateChunks`` walks it)."""
-        self.setup()
-        count = len(self.train_set) // ranks
-        count -= count % self.images_per_update % self.pack
-        return -(-count // self.images_per_update)
-
-    @property
-    def images_per_update(self) -> int:
-        """Real images one update takes in one process (the epoch's last update may take fewer)."""
-        return self.batch_size * self.pack
-
-    def _position(self) -> tuple[int, int]:
-        # the module's own record of the run (gan.state), restored from the checkpoint when resuming
-        epoch = self.trainer.current_epoch
-        return epoch, self.trainer.lightning_module.state.position(epoch)

@@ -11,10 +11,9 @@ lands on it (PacGAN's protocol, over 2,500 samples).
 
 import math
 
-import lightning as L
 import torch
 
-from gan.data import UpdateChunks
+from gan.data import UpdatesDataModule
 from gan.manifold import ManifoldMetrics
 from gan.metrics import mode_counts
 from gan.sampling import render
@@ -66,7 +65,7 @@ class MixtureDataset:
         return len(self.labels)
 
 
-class MixtureDataModule(L.LightningDataModule):
+class MixtureDataModule(UpdatesDataModule):
     """A 2D Gaussian mixture as GAN updates of ``batch_size`` points (``batch_size x pack`` with PacGAN)."""
 
     channels = 1
@@ -118,37 +117,6 @@ class MixtureDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             self.train_set = MixtureDataset(self.mixture, self.samples, self.seed)
-
-    @property
-    def images_per_update(self) -> int:
-        return self.batch_size * self.pack
-
-    def updates_per_epoch(self, ranks: int = 1) -> int:
-        self.setup()
-        count = len(self.train_set) // ranks
-        count -= count % self.images_per_update % self.pack
-        return -(-count // self.images_per_update)
-
-    def train_dataloader(self) -> UpdateChunks:
-        self.setup()
-        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
-        ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
-        return UpdateChunks(
-            self.train_set.images.to(device),
-            self.train_set.labels.to(device),
-            self.images_per_update,
-            self.chunk_size,
-            self.shuffle,
-            self.seed,
-            self._position,
-            rank,
-            ranks,
-            self.pack,
-        )
-
-    def _position(self) -> tuple[int, int]:
-        epoch = self.trainer.current_epoch
-        return epoch, self.trainer.lightning_module.state.position(epoch)
 
     def metrics(self) -> "MixtureMetrics":
         return MixtureMetrics(self.mixture, name=self.name)

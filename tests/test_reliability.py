@@ -23,24 +23,13 @@ from gan.loading import load_run, resumable_checkpoint
 from gan.module import GAN
 from gan.runs import run_dir, run_name
 from gan.training import train
-from tests.conftest import ROOT, compose_config, synthetic, tiny_run_config, write_csv
+from tests.conftest import ROOT, compose_config, quiet_csv_run, synthetic, tiny_run_config, write_csv
 
 
 def _script(*args, cwd, timeout=120):
     return subprocess.run(
         [sys.executable, ROOT / "scripts" / "train.py", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
-
-
-def _quiet(csv, data_dir):
-    return [
-        "data=csv",
-        f"data.train_csv={csv}",
-        f"data.data_dir={data_dir}",
-        "data.chunk_size=8",
-        "trainer.enable_progress_bar=false",
-        "metrics.enabled=false",
-    ]
 
 
 def _weights(path):
@@ -52,7 +41,7 @@ def _weights(path):
 
 
 def test_kill_9_mid_epoch_0_leaves_a_periodic_checkpoint_that_resumes(tiny_csv, tmp_path):
-    command = [*_quiet(tiny_csv, tmp_path), "trainer.max_epochs=1000", "checkpoints.every_minutes=0.0001"]
+    command = [*quiet_csv_run(tiny_csv, tmp_path), "trainer.max_epochs=1000", "checkpoints.every_minutes=0.0001"]
     process = subprocess.Popen(
         [sys.executable, ROOT / "scripts" / "train.py", *command], cwd=tmp_path, stdout=subprocess.PIPE, text=True
     )
@@ -245,7 +234,7 @@ def test_a_path_with_a_space_and_non_ascii_letters_trains_when_quoted(tmp_path):
     folder = tmp_path / "my dätä"
     folder.mkdir()
     csv = write_csv(folder / "x.csv", *synthetic(40))
-    quiet = [o for o in _quiet(csv, tmp_path) if not o.startswith("data.train_csv=")]
+    quiet = [o for o in quiet_csv_run(csv, tmp_path) if not o.startswith("data.train_csv=")]
     done = _script(*quiet, f"data.train_csv='{csv}'", cwd=tmp_path)  # quoted for Hydra's override grammar
     assert done.returncode == 0, done.stderr
     (run,) = (tmp_path / "lightning_logs").iterdir()
