@@ -112,8 +112,7 @@ class Run:
 
         sampler = None
         if drs:
-            pack = getattr(self.module.discriminator, "pack", 1)
-            sampler = RejectionSampler(self.module.discriminator, pack, drs_percentile, seed=self.config.seed)
+            sampler = RejectionSampler(self.module.discriminator, percentile=drs_percentile, seed=self.config.seed)
         count = samples or metric_samples(self.config, self._data())
         seed = self.config.seed if seed is None else seed
         drawn = sample_images(self.module.sampler, self.module.noise, count, seed, truncation, sampler)

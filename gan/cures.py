@@ -30,7 +30,7 @@ class RejectionSampler:
     def __init__(
         self,
         discriminator: torch.nn.Module,
-        pack: int = 1,
+        pack: int | None = None,  # None: the discriminator's own (PacGAN's ``pack``, else 1)
         percentile: float = 80.0,
         burn_in: int = 10_000,
         epsilon: float = 1e-6,
@@ -39,7 +39,8 @@ class RejectionSampler:
     ):
         if not 0 <= percentile <= 100:
             raise ValueError(f"the DRS percentile must be in 0 .. 100, got {percentile}")
-        self.discriminator, self.pack = discriminator, pack
+        self.discriminator = discriminator
+        self.pack = getattr(discriminator, "pack", 1) if pack is None else pack
         self.percentile, self.burn_in, self.epsilon = percentile, burn_in, epsilon
         self.max_proposals = max_proposals
         self.random = torch.Generator().manual_seed(seed)

@@ -177,8 +177,7 @@ class EpochMetrics(L.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         drs = None
         if self.drs:  # a fresh sampler each epoch: D has changed
-            pack = getattr(pl_module.discriminator, "pack", 1)
-            drs = RejectionSampler(pl_module.discriminator, pack, seed=self.seed)
+            drs = RejectionSampler(pl_module.discriminator, seed=self.seed)
         drawn = sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed, self.truncation, drs)
         values = self.metrics(*drawn)
         images = pl_module.state.images

@@ -86,14 +86,7 @@ def config_subdir(resume, now: str) -> str:
     """A run's own config goes to ``.hydra``; a resume command that continues a run in place records itself
     beside it, in a folder it creates (and so may remove if it fails)."""
     if resume and (Path(resume).suffix != ".ckpt" or continues_in_place(Path(resume))):
-        run = Path(run_dir(resume, "", now))
-        for attempt in range(1, 1000):
-            name = f".hydra-resume-{now}" if attempt == 1 else f".hydra-resume-{now}-{attempt}"
-            try:
-                make_folder(run / name)
-            except FileExistsError:
-                continue
-            return name
+        return Path(new_folder(run_dir(resume, "", now), f".hydra-resume-{now}")).name
     return ".hydra"
 
 

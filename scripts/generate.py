@@ -107,7 +107,7 @@ def _drs(args, module):
 
     if module.classes is not None:
         raise UsageError("--drs needs an unconditional run: a conditional D judges a sample with its digit")
-    return RejectionSampler(module.discriminator, getattr(module.discriminator, "pack", 1), args.drs_percentile)
+    return RejectionSampler(module.discriminator, percentile=args.drs_percentile)
 
 
 def accepted_seeds(args, module) -> list[int]:
