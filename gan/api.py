@@ -37,7 +37,7 @@ class Samples:
         return self.images
 
     def figure(self) -> Figure:
-        from gan.plots import sample_grid_figure, scatter_figure
+        from gan.evaluation.plots import sample_grid_figure, scatter_figure
 
         if self.means is not None:
             return scatter_figure(self.images, self.means, f"{len(self.images):,} samples")
@@ -56,7 +56,7 @@ class Run:
     """A trained (or interrupted) run, loaded from its folder or a checkpoint: ``gan.load(path)``."""
 
     def __init__(self, path):
-        from gan.loading import load_run, run_folder
+        from gan.training.saved_runs import load_run, run_folder
 
         self.module, self.config, self.checkpoint = load_run(path)
         self.folder = run_folder(self.checkpoint).resolve()
@@ -71,8 +71,8 @@ class Run:
         >>> run.samples(range(6))           # the walkthrough's 2x3 panel
         >>> run.samples([7, 8, 9], cols=3)  # three chosen seeds
         A 2D run returns the points of seeds 0 .. 2,499 (``seeds=range(2500)``) as a scatter over the mode centres."""
-        from gan.cures import truncate
-        from gan.sampling import noise_vectors, render
+        from gan.models.cures import truncate
+        from gan.models.sampling import noise_vectors, render
 
         seeds = list(seeds)
         if self.module.draws_points and len(seeds) == 6:
@@ -92,8 +92,8 @@ class Run:
         """Seed ``a`` to seed ``b`` in ``steps`` images (the walkthrough's interpolation).
 
         >>> run.interpolate(3, 8)"""
-        from gan.explore import interpolate
-        from gan.sampling import noise_vectors
+        from gan.evaluation.explore import interpolate
+        from gan.models.sampling import noise_vectors
 
         z = interpolate(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]), steps, spherical)
         labels = torch.zeros(steps, dtype=torch.long)
@@ -106,9 +106,9 @@ class Run:
         recall, density, coverage, judge-FD, judge-IS), optionally with a sampling-time cure.
 
         >>> run.metrics()["modes"]"""
-        from gan.build import metric_samples
-        from gan.cures import RejectionSampler
-        from gan.metrics import sample_images
+        from gan.evaluation.metrics import sample_images
+        from gan.models.cures import RejectionSampler
+        from gan.training.from_config import metric_samples
 
         sampler = None
         if drs:
@@ -125,14 +125,14 @@ class Run:
         """The same numbers for the dataset's own first ``samples`` training samples: the reference row.
 
         >>> run.real_metrics()["confident"]"""
-        from gan.build import metric_samples
+        from gan.training.from_config import metric_samples
 
         return self.measure(self._data().train_set.images[: samples or metric_samples(self.config, self._data())])
 
     @property
     def measure(self):
-        """The run's metrics (``gan.metrics.JudgeMetrics``, or ``MixtureMetrics`` on a 2D mixture), built once."""
-        from gan.build import judge_metrics
+        """The run's metrics (``JudgeMetrics``, or ``MixtureMetrics`` on a 2D mixture), built once."""
+        from gan.training.from_config import judge_metrics
 
         if self._measure is None:
             self._measure = judge_metrics(self.config, self._data())
@@ -152,7 +152,7 @@ class Run:
         """The walkthrough's ``plot_progress``: one panel per network, with the balance line.
 
         >>> run.plot_losses()"""
-        from gan.plots import loss_figure
+        from gan.evaluation.plots import loss_figure
 
         frame = self.losses
         progress = {n: list(zip(g["update"], g["loss"], strict=True)) for n, g in frame.groupby("network")}
@@ -162,7 +162,7 @@ class Run:
         """Seeds 0 .. ``count`` - 1 as a folder of PNG files or one .npz, for torch-fidelity or clean-fid.
 
         >>> run.export("exported", count=100)"""
-        from gan.export import export_images
+        from gan.evaluation.export import export_images
 
         return export_images(self.samples(range(count)).images, out, fmt)
 
@@ -180,7 +180,7 @@ def load(path) -> Run:
 
     >>> run = gan.load("lightning_logs/model=baseline/2026-11-29_16-00-00")
     >>> run.config.model.generator._target_
-    'gan.nets.Generator'"""
+    'gan.models.nets.Generator'"""
     return Run(path)
 
 
@@ -190,8 +190,8 @@ def train(*overrides: str, folder=None) -> Run:
 
     >>> run = gan.train("model=improved", "noise=randn", "max_updates=5000")"""
     from gan.config import compose
-    from gan.runs import new_folder, run_name
-    from gan.training import train as train_config
+    from gan.training.fit import train as train_config
+    from gan.training.run_folders import new_folder, run_name
 
     cfg = compose(*overrides)
     if folder is None:
@@ -209,7 +209,7 @@ def compare(sweep) -> tuple[pd.DataFrame, Figure]:
     report's figure (loss curves and per-epoch metrics), as ``scripts/report.py`` draws them.
 
     >>> table, figure = gan.compare("lightning_logs/multirun/2026-11-29_15-43-40")"""
-    from gan.report import read_sweep, report_figure, varying_keys
+    from gan.evaluation.sweep_report import read_sweep, report_figure, varying_keys
 
     runs = read_sweep(sweep)
     if not runs:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from hydra.errors import InstantiationException
 
-from gan.download import DownloadError
+from gan.data.download import DownloadError
 from gan.logs import log
-from gan.runs import CREATED
+from gan.training.run_folders import CREATED
 
 # raised on purpose by this project (bad config values, CSVs, paths, downloads, disk space, a loss gone NaN),
 # each with a message that names the problem and the place; anything else is a bug and keeps its traceback.
@@ -49,8 +49,8 @@ def message(error: BaseException) -> str:
 
 
 def remove_created(own: Iterable[Path] = ()) -> list[Path]:
-    """Remove the folders this process created (``gan.runs.CREATED``), innermost first: one of ``own`` (the run
-    folder, its config record) whole, if training wrote nothing of a run into it (no checkpoint, no events);
+    """Remove the folders this process created (``run_folders.CREATED``), innermost first: one of ``own``
+    (the run folder, its config record) whole, if training wrote nothing of a run into it (no checkpoint, no events);
     any other only when it is empty. A folder this process did not create is never touched, whatever it holds."""
     own = {Path(p).resolve() for p in own}
     removed = []

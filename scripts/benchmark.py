@@ -7,7 +7,7 @@
     python scripts/benchmark.py --samples 60000 --skip-walkthrough --repeats 2   # a full epoch: (b) against (p)
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
-  (a) the walkthrough's loop, transcribed literally (gan/walkthrough.py): pandas iloc dataset, batch 1
+  (a) the walkthrough's loop, transcribed literally (gan/models/walkthrough.py): pandas iloc dataset, batch 1
   (p) the strongest plain PyTorch loop of the same arithmetic: the same update over an in-memory tensor,
       batch 1, targets made once, no logging; its final weights must equal (b)'s, bit for bit
   (b) this project's faithful mode: batch 1 through Trainer.fit, fixed costs included (Trainer set-up,
@@ -31,11 +31,12 @@ from pathlib import Path
 
 import torch
 
-from gan import walkthrough
-from gan.build import build_module
 from gan.config import compose
-from gan.data import MnistDataModule, MnistDataset, load_csv, read_csv
-from gan.training import train
+from gan.data.csv_files import load_csv, read_csv
+from gan.data.mnist import MnistDataModule, MnistDataset
+from gan.models import walkthrough
+from gan.training.fit import train
+from gan.training.from_config import build_module
 
 MODELS = {  # name -> (project overrides, walkthrough arguments; None: a model the walkthrough does not have)
     "baseline": (["model=baseline"], dict(improved=False, seed_size=1, generate_random=torch.rand)),

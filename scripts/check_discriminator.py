@@ -13,7 +13,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from gan.cli import reported_errors
-from gan.runs import register_resolvers
+from gan.training.run_folders import register_resolvers
 
 register_resolvers()
 
@@ -28,10 +28,10 @@ def check(cfg, out) -> None:
     import torch  # here, not at the top: --help stays fast
     from hydra.utils import instantiate
 
-    from gan.checks import torch_threads
-    from gan.data import MnistDataset
-    from gan.plots import save_loss_curves
-    from gan.sanity import train_discriminator_alone
+    from gan.data.mnist import MnistDataset
+    from gan.evaluation.plots import save_loss_curves
+    from gan.training.config_checks import torch_threads
+    from gan.training.discriminator_check import train_discriminator_alone
 
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()

@@ -33,8 +33,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of a table")
     args = parser.parse_args()
     import gan  # after the arguments: --help stays fast
-    from gan.metrics import describe_judge, format_table
-    from gan.plots import save_tradeoff
+    from gan.evaluation.metrics import describe_judge, format_table
+    from gan.evaluation.plots import save_tradeoff
 
     run = gan.load(args.run)
     seed = run.config.seed if args.seed is None else args.seed

@@ -17,7 +17,7 @@ COLUMNS = ("modes", "high_quality", "confident", "kl", "precision", "recall", "d
 
 
 def _cell(values: list[float], column: str) -> str:
-    from gan.report import _mean_cell
+    from gan.evaluation.sweep_report import _mean_cell
 
     if column in ("high_quality", "confident"):
         return _mean_cell([100 * v for v in values], 1) + "%"
@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--group", default="seed", help="the key pooled over (default: seed)")
     args = parser.parse_args()
     import gan
+    from gan.evaluation.sweep_report import read_sweep, varying_keys
     from gan.files import atomic_path
-    from gan.report import read_sweep, varying_keys
 
     runs = [run for run in read_sweep(args.sweep) if run["summary"]]
     if not runs:

@@ -69,7 +69,7 @@ def when(point: str, cwd: Path) -> bool:
 
 def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
     """(what survived, what resuming gives)."""
-    from gan.loading import resumable_checkpoint
+    from gan.training.saved_runs import resumable_checkpoint
 
     run = run_folder(cwd)
     notes = []
@@ -94,7 +94,7 @@ def resume_and_compare(cwd: Path, reference: dict) -> tuple[str, str]:
 
 def full_disk(csv: Path, work: Path) -> tuple[str, str, str, str]:
     """A run whose folder is on a 3 MiB tmpfs: the disk fills at the first epoch end (needs root to mount)."""
-    from gan.loading import try_load
+    from gan.training.saved_runs import try_load
 
     disk = work / "small-disk"
     disk.mkdir()

@@ -10,7 +10,7 @@
     python scripts/generate.py RUN interpolate-digits 5 1 7      # a conditional run: seed 5 from a 1 to a 7
 
     python scripts/generate.py RUN export --count 10000 --format png --out DIR   # for torch-fidelity, clean-fid
-    python scripts/generate.py RUN --truncation 0.7 --drs samples   # the sampling-time cures (gan/cures.py)
+    python scripts/generate.py RUN --truncation 0.7 --drs samples   # the sampling-time cures (gan/models/cures.py)
 
 RUN is a run folder (its checkpoints/last.ckpt) or a checkpoint file. The generator and its noise are rebuilt
 from the run's own config, so any run works without further flags. Each command writes a PNG and a .pt file
@@ -35,8 +35,8 @@ class Picture:
 
 
 def samples(args, module) -> Picture:
-    from gan.checks import MAX_GRID_SIDE
-    from gan.sampling import noise_vectors, one_hot
+    from gan.models.sampling import noise_vectors, one_hot
+    from gan.training.config_checks import MAX_GRID_SIDE
 
     rows, cols = (10, args.cols) if args.per_digit else (args.rows, args.cols)
     if not (1 <= rows <= MAX_GRID_SIDE and 1 <= cols <= MAX_GRID_SIDE):
@@ -63,8 +63,8 @@ MAX_STEPS = 64  # images in one strip
 
 
 def interpolate_seeds(args, module) -> Picture:
-    from gan.explore import interpolate
-    from gan.sampling import noise_vectors
+    from gan.evaluation.explore import interpolate
+    from gan.models.sampling import noise_vectors
 
     if not 2 <= args.steps <= MAX_STEPS:
         raise UsageError(f"--steps {args.steps}: must be in 2 .. {MAX_STEPS}")
@@ -76,8 +76,8 @@ def interpolate_seeds(args, module) -> Picture:
 
 
 def seed_arithmetic(args, module) -> Picture:
-    from gan.explore import arithmetic
-    from gan.sampling import noise_vectors
+    from gan.evaluation.explore import arithmetic
+    from gan.models.sampling import noise_vectors
 
     seeds = [args.seed_a, args.seed_b]
     z, labels = arithmetic(*noise_vectors(module.noise, module.latent_dim, seeds))
@@ -86,8 +86,8 @@ def seed_arithmetic(args, module) -> Picture:
 
 
 def interpolate_digits(args, module) -> Picture:
-    from gan.explore import interpolate
-    from gan.sampling import noise_vectors, one_hot
+    from gan.evaluation.explore import interpolate
+    from gan.models.sampling import noise_vectors, one_hot
 
     z = noise_vectors(module.noise, module.latent_dim, [args.seed]).repeat(args.steps, 1)
     digits = interpolate(one_hot(args.digit_a, module.classes), one_hot(args.digit_b, module.classes), args.steps)
@@ -97,13 +97,13 @@ def interpolate_digits(args, module) -> Picture:
 
 def _one_digit(args, module, count):
     """A conditional run draws every image of a seed path as one digit: --digit, else 0."""
-    from gan.sampling import one_hot
+    from gan.models.sampling import one_hot
 
     return None if module.classes is None else one_hot([args.digit or 0] * count, module.classes)
 
 
 def _drs(args, module):
-    from gan.cures import RejectionSampler
+    from gan.models.cures import RejectionSampler
 
     if module.classes is not None:
         raise UsageError("--drs needs an unconditional run: a conditional D judges a sample with its digit")
@@ -114,8 +114,8 @@ def accepted_seeds(args, module) -> list[int]:
     """The first seeds (0, 1, 2, ...) whose images DRS keeps, as many as the grid holds."""
     import torch
 
-    from gan.cures import truncate
-    from gan.sampling import noise_vectors, render
+    from gan.models.cures import truncate
+    from gan.models.sampling import noise_vectors, render
 
     sampler, wanted = _drs(args, module), args.rows * args.cols
     pack = sampler.pack
@@ -143,13 +143,13 @@ MAX_EXPORT = 100_000
 
 def export(args, module, checkpoint) -> Path:
     """Seeds 0 .. --count - 1, drawn as ``samples`` draws them (one seed at a time), written for torch-fidelity or
-    clean-fid: a folder of PNG files or one .npz (``gan.export``)."""
+    clean-fid: a folder of PNG files or one .npz (``gan.evaluation.export``)."""
     import torch
 
-    from gan.cures import truncate
-    from gan.export import export_images
-    from gan.loading import run_folder
-    from gan.sampling import noise_vectors
+    from gan.evaluation.export import export_images
+    from gan.models.cures import truncate
+    from gan.models.sampling import noise_vectors
+    from gan.training.saved_runs import run_folder
 
     if not 1 <= args.export_count <= MAX_EXPORT:
         raise UsageError(f"--count {args.export_count}: must be in 1 .. {MAX_EXPORT:,}")
@@ -168,11 +168,11 @@ def scatter(args, module, cfg, checkpoint):
     import torch
     from hydra.utils import instantiate
 
-    from gan.cures import truncate
+    from gan.evaluation.plots import save_scatter
     from gan.files import atomic_path
-    from gan.loading import run_folder
-    from gan.plots import save_scatter
-    from gan.sampling import noise_vectors, render
+    from gan.models.cures import truncate
+    from gan.models.sampling import noise_vectors, render
+    from gan.training.saved_runs import run_folder
 
     random = torch.Generator().manual_seed(0)
 
@@ -251,12 +251,12 @@ def main(argv=None) -> None:
     import torch
     from hydra.utils import instantiate
 
-    from gan.cures import truncate
-    from gan.explore import class_index, find_judge, judge_titles
+    from gan.evaluation.explore import class_index, find_judge, judge_titles
+    from gan.evaluation.plots import save_sample_grid
     from gan.files import atomic_path
-    from gan.loading import load_run, run_folder
-    from gan.plots import save_sample_grid
-    from gan.sampling import render
+    from gan.models.cures import truncate
+    from gan.models.sampling import render
+    from gan.training.saved_runs import load_run, run_folder
 
     module, cfg, checkpoint = load_run(args.run)
     if args.drs and args.command != "samples":

@@ -21,8 +21,8 @@ def main() -> None:
         "--group", metavar="KEY", help="also a table that pools the runs differing only in KEY (e.g. seed): mean ± s.e."
     )
     args = parser.parse_args()
+    from gan.evaluation.sweep_report import grouped_table, markdown_table, plot, read_sweep
     from gan.files import atomic_path  # after the arguments: --help stays fast
-    from gan.report import grouped_table, markdown_table, plot, read_sweep
 
     runs = read_sweep(args.sweep)
     if not runs:

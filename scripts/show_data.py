@@ -11,7 +11,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from gan.cli import reported_errors
-from gan.runs import register_resolvers
+from gan.training.run_folders import register_resolvers
 
 register_resolvers()
 
@@ -26,8 +26,8 @@ def show(cfg, out) -> None:
     import torch  # here, not at the top: --help stays fast
     from hydra.utils import instantiate
 
-    from gan.build import build_module
-    from gan.plots import save_sample_grid
+    from gan.evaluation.plots import save_sample_grid
+    from gan.training.from_config import build_module
 
     data = instantiate(cfg.data)
     data.prepare_data()

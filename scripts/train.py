@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 from gan.cli import EXPECTED, fail, remove_created, reported_errors
 from gan.cli import message as error_message
 from gan.logs import log
-from gan.runs import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
+from gan.training.run_folders import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
 
 register_resolvers()
 _ABSENT = object()
@@ -29,11 +29,12 @@ _ABSENT = object()
 
 def resumed_config(checkpoint: Path, saved: dict):
     """The run's own config (carried by its checkpoint), with this command's overrides of the keys a resume may
-    change (``gan.runs.RESUME_MAY_CHANGE``: limits, epochs, threads, the bar, the checkpoint interval). Any other
-    override that differs from the run's value is refused, naming it: it would mix two runs in one."""
+    change (``RESUME_MAY_CHANGE`` in gan/training/run_folders.py: limits, epochs, threads, the bar, the checkpoint
+    interval). Any other override that differs from the run's value is refused, naming it: it would mix two runs
+    in one."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from gan.loading import checkpoint_config
+    from gan.training.saved_runs import checkpoint_config
 
     saved_cfg = checkpoint_config(saved, checkpoint)
     texts = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
@@ -56,9 +57,9 @@ def resumed_config(checkpoint: Path, saved: dict):
 
 def run(cfg, folder: Path) -> float | None:
     """Train (or resume) the run of ``cfg`` into ``folder`` and say how it ended."""
-    from gan.checkpointing import TrainingInterrupted  # here, not at the top: --help stays fast
-    from gan.loading import resumable_checkpoint
-    from gan.training import train
+    from gan.training.checkpoints import TrainingInterrupted  # here, not at the top: --help stays fast
+    from gan.training.fit import train
+    from gan.training.saved_runs import resumable_checkpoint
 
     checkpoint = None
     if cfg.resume:
@@ -94,8 +95,8 @@ def main(cfg) -> float | None:
     folder = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # one failing job must not stop a sweep's others: its folder records the error (train.log, status.json),
-        # report.py lists it as failed, and the sweep's command exits 1 at the end (gan.runs.SweepStatus)
-        from gan.record import write_status
+        # report.py lists it as failed, and the sweep's command exits 1 at the end (run_folders.SweepStatus)
+        from gan.training.run_record import write_status
 
         try:
             return run(cfg, folder)

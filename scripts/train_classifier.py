@@ -23,7 +23,7 @@ def main() -> None:
     from hydra.utils import instantiate  # after the arguments: --help stays fast
 
     from gan.config import compose
-    from gan.judge import locate_judge, save_judge, train_judge, untrustworthy
+    from gan.evaluation.judge import locate_judge, save_judge, train_judge, untrustworthy
 
     data = instantiate(compose(*args.overrides).data)
     data.prepare_data()

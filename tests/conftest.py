@@ -57,7 +57,7 @@ def tiny_csv(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def mnist_dir(tmp_path_factory) -> Path:
     """A data folder with the real MNIST CSVs, made through the project's own download code."""
-    from gan.download import download_mnist
+    from gan.data.download import download_mnist
 
     mirror = os.environ.get("MNIST_MIRROR") or str(SHARED_MNIST)
     if not (Path(mirror) / "train-images-idx3-ubyte.gz").exists() and "://" not in mirror:

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gan.build import build_module
-from gan.nets import ConditionalDiscriminator, ConditionalGenerator, ConvDiscriminator, ConvGenerator
-from gan.training import train
+from gan.models.nets import ConditionalDiscriminator, ConditionalGenerator, ConvDiscriminator, ConvGenerator
+from gan.training.fit import train
+from gan.training.from_config import build_module
 from tests.conftest import compose_config
 
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from gan import losses, nets, noise
-from gan.build import build_module
 from gan.config import CONF_DIR as CONF
+from gan.models import losses, nets, noise
+from gan.training.from_config import build_module
 from tests.conftest import ROOT, compose_config
 
 GROUPS = ["data", "loss", "optimizer", "noise", "trainer", "model"]

@@ -4,7 +4,7 @@ the first bad line. Never another exception, never a silently dropped row."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gan.data import COLUMNS, CsvFormatError, read_csv
+from gan.data.csv_files import COLUMNS, CsvFormatError, read_csv
 
 HEADER = "label," + ",".join(f"pixel{i}" for i in range(784))
 

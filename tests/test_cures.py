@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gan.build import build_module
-from gan.nets import ConditionalDiscriminator, ConvDiscriminator, Discriminator, pack_samples
-from gan.training import train
+from gan.models.nets import ConditionalDiscriminator, ConvDiscriminator, Discriminator, pack_samples
+from gan.training.fit import train
+from gan.training.from_config import build_module
 from tests.conftest import compose_config, tiny_run_config
 
 MODELS = ["model=baseline", "model=improved", "model=conditional", "model=dcgan"]
@@ -97,14 +97,14 @@ def test_ema_averages_over_updates():
 
 @pytest.mark.parametrize("key", ["model.pack=0", "model.ema_decay=1.0"])
 def test_bad_cure_values_are_refused(key, tiny_csv, tmp_path):
-    from gan.checks import check_config
+    from gan.training.config_checks import check_config
 
     with pytest.raises(ValueError, match=key.split("=")[0]):
         check_config(tiny_run_config(tiny_csv, tmp_path, key))
 
 
 def test_the_last_short_update_of_an_epoch_keeps_whole_packs():
-    from gan.data import UpdateChunks
+    from gan.data.updates import UpdateChunks
 
     images, labels = torch.rand(200, 784), torch.zeros(200, dtype=torch.long)
     chunks = UpdateChunks(images, labels, batch_size=3 * 64, chunk_size=2048, shuffle=False, seed=0, pack=3)

@@ -1,8 +1,10 @@
 import pytest
 import torch
 
-from gan import data
-from gan.data import CsvFormatError, MnistDataModule, MnistDataset, UpdateChunks, load_csv, read_csv
+from gan.data import csv_files
+from gan.data.csv_files import CsvFormatError, load_csv, read_csv
+from gan.data.mnist import MnistDataModule, MnistDataset
+from gan.data.updates import UpdateChunks
 from tests.conftest import synthetic, write_csv
 
 
@@ -38,7 +40,7 @@ def test_plot_image_saves_a_png(tiny_csv, tmp_path):
 
 def test_the_csv_is_parsed_once_then_loaded_from_the_cache(tiny_csv, tmp_path, monkeypatch):
     first = load_csv(tiny_csv, tmp_path / "cache")
-    monkeypatch.setattr(data, "read_csv", lambda path: pytest.fail("parsed the CSV again"))
+    monkeypatch.setattr(csv_files, "read_csv", lambda path: pytest.fail("parsed the CSV again"))
     second = load_csv(tiny_csv, tmp_path / "cache")
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from gan.build import judge_metrics
-from gan.data import load_csv
-from gan.explore import class_index
-from gan.judge import content_key, default_path, ensure_judge
-from gan.training import train
+from gan.data.csv_files import load_csv
+from gan.evaluation.explore import class_index
+from gan.evaluation.judge import content_key, default_path, ensure_judge
+from gan.training.fit import train
+from gan.training.from_config import judge_metrics
 from tests.conftest import ROOT, compose_config, synthetic, write_csv
 
 SHARED_FASHION = ROOT.parent / "shared" / "fashion-mnist"

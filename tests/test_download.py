@@ -6,9 +6,9 @@ import struct
 import numpy as np
 import pytest
 
-from gan import download
-from gan.data import read_csv
-from gan.download import DownloadError, download_mnist, fetch, mirror_list, parse_idx
+from gan.data import download
+from gan.data.csv_files import read_csv
+from gan.data.download import DownloadError, download_mnist, fetch, mirror_list, parse_idx
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

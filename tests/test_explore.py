@@ -5,9 +5,9 @@ import sys
 import pytest
 import torch
 
-from gan.explore import arithmetic, interpolate
-from gan.noise import Gaussian, Uniform
-from gan.sampling import noise_vectors, render
+from gan.evaluation.explore import arithmetic, interpolate
+from gan.models.noise import Gaussian, Uniform
+from gan.models.sampling import noise_vectors, render
 from tests.conftest import ROOT
 
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from gan import walkthrough
-from gan.training import train
+from gan.models import walkthrough
+from gan.training.fit import train
 from tests.conftest import compose_config
 
 LADDER = {

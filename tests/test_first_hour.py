@@ -10,8 +10,8 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from gan.runs import run_name
-from gan.training import train
+from gan.training.fit import train
+from gan.training.run_folders import run_name
 from tests.conftest import ROOT, synthetic, tiny_run_config, write_csv
 
 

@@ -6,9 +6,9 @@ import resource
 
 import pytest
 
-from gan.checks import MAX_GRID_SIDE, check_config
-from gan.data import CsvFormatError, read_csv
-from gan.training import train
+from gan.data.csv_files import CsvFormatError, read_csv
+from gan.training.config_checks import MAX_GRID_SIDE, check_config
+from gan.training.fit import train
 from tests.conftest import compose_config, run_script, synthetic, tiny_run_config, write_csv
 
 

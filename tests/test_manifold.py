@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gan.manifold import ManifoldMetrics, density_coverage, precision_recall
+from gan.evaluation.manifold import ManifoldMetrics, density_coverage, precision_recall
 
 
 def _cloud(n=500, dim=8, seed=0, shift=0.0):

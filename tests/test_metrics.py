@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from gan.judge import Judge, load_judge
-from gan.metrics import LN_10, JudgeMetrics, sample_images
-from gan.noise import Gaussian
+from gan.evaluation.judge import Judge, load_judge
+from gan.evaluation.metrics import LN_10, JudgeMetrics, sample_images
+from gan.models.noise import Gaussian
 
 
 def untrained_metrics():
@@ -41,7 +41,7 @@ def test_samples_come_from_their_own_seed():
 @pytest.fixture(scope="session")
 def judge_path(mnist_dir):
     """The judge, trained once on real MNIST through the same code train.py and train_classifier.py use."""
-    from gan.judge import ensure_judge
+    from gan.evaluation.judge import ensure_judge
 
     _, about = ensure_judge(
         mnist_dir / "mnist_train.csv", mnist_dir / "mnist_test.csv", mnist_dir / "cache", "mnist", mnist_dir / "judges"
@@ -51,7 +51,7 @@ def judge_path(mnist_dir):
 
 @pytest.fixture(scope="session")
 def mnist_metrics(mnist_dir, judge_path):
-    from gan.data import MnistDataset
+    from gan.data.mnist import MnistDataset
 
     test = MnistDataset(mnist_dir / "mnist_test.csv", mnist_dir / "cache")
     train = MnistDataset(mnist_dir / "mnist_train.csv", mnist_dir / "cache")
@@ -89,8 +89,8 @@ def test_uniform_noise_is_far_from_mnist_and_real_training_images_are_close(mnis
 
 @pytest.mark.slow
 def test_real_stacked_mnist_covers_about_1000_modes_with_kl_near_0(mnist_dir, judge_path):
-    from gan.data import MnistDataset
-    from gan.stacked import StackedMnistDataset
+    from gan.data.mnist import MnistDataset
+    from gan.data.stacked import StackedMnistDataset
 
     cache = mnist_dir / "cache"
     stacked = StackedMnistDataset(mnist_dir / "mnist_train.csv", mnist_dir / "mnist_test.csv", 26_000, 3, 0, cache)

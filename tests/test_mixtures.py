@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from gan.mixtures import GaussianMixture, MixtureDataModule, MixtureMetrics, grid_means, ring_means
-from gan.nets import PointDiscriminator, PointGenerator
-from gan.training import train
+from gan.data.mixtures import GaussianMixture, MixtureDataModule, MixtureMetrics, grid_means, ring_means
+from gan.models.nets import PointDiscriminator, PointGenerator
+from gan.training.fit import train
 from tests.conftest import compose_config
 
 

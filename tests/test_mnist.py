@@ -9,7 +9,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan.data import MnistDataset
+from gan.data.mnist import MnistDataset
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -16,13 +16,13 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from gan.checks import check_config
-from gan.data import CsvFormatError, load_csv, read_csv
+from gan.data.csv_files import CsvFormatError, load_csv, read_csv
 from gan.files import atomic_path, remove_stale_temporaries
-from gan.loading import load_run, resumable_checkpoint
-from gan.module import GAN
-from gan.runs import run_dir, run_name
-from gan.training import train
+from gan.models.gan import GAN
+from gan.training.config_checks import check_config
+from gan.training.fit import train
+from gan.training.run_folders import run_dir, run_name
+from gan.training.saved_runs import load_run, resumable_checkpoint
 from tests.conftest import ROOT, compose_config, quiet_csv_run, synthetic, tiny_run_config, write_csv
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from gan.report import grouped_table, read_sweep
+from gan.evaluation.sweep_report import grouped_table, read_sweep
 
 
 def _run(sweep, name, overrides, modes=None, kl=None, seconds=100.0, accuracy=0.99):
@@ -34,7 +34,7 @@ def test_grouped_table_pools_seeds_with_mean_and_standard_error(tmp_path):
 
 
 def test_a_judge_below_the_floor_is_flagged_in_both_tables(tmp_path):
-    from gan.report import markdown_table
+    from gan.evaluation.sweep_report import markdown_table
 
     _run(tmp_path, "a", ["seed=0"], 10, 0.0, accuracy=0.098)
     for table in (grouped_table(read_sweep(tmp_path)), markdown_table(read_sweep(tmp_path))):
@@ -49,6 +49,6 @@ def test_grouped_table_of_an_empty_setting_says_so(tmp_path):
 
 @pytest.mark.parametrize("values", [[1.0], [2.0, 4.0]])
 def test_mean_cell(values):
-    from gan.report import _mean_cell
+    from gan.evaluation.sweep_report import _mean_cell
 
     assert _mean_cell(values, 1) == ("1.0" if len(values) == 1 else "3.0 ± 1.0")

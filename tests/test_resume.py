@@ -11,9 +11,9 @@ import lightning as L
 import pytest
 import torch
 
-from gan.checkpointing import TrainingInterrupted
-from gan.checks import check_config
-from gan.training import train
+from gan.training.checkpoints import TrainingInterrupted
+from gan.training.config_checks import check_config
+from gan.training.fit import train
 from tests.conftest import ROOT, compose_config, tiny_run_config
 
 
@@ -58,7 +58,7 @@ def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(tiny_csv, tmp_pa
     cfg = config(tiny_csv, tmp_path)
     train(cfg, tmp_path / "whole")
 
-    import gan.training as train_module
+    import gan.training.fit as train_module
 
     original = train_module.SaveOnInterrupt
     monkeypatch.setattr(
@@ -102,7 +102,7 @@ def test_a_loss_that_blows_up_keeps_the_last_good_checkpoint(tiny_csv, tmp_path,
     cfg = config(tiny_csv, tmp_path, "data.shuffle=false")
     train(cfg, tmp_path / "good")  # two clean epochs, as a reference for epoch 0's weights
 
-    from gan.module import GAN
+    from gan.models.gan import GAN
 
     real_record = GAN._record
 

@@ -1,11 +1,11 @@
-"""What `resume=` may change (gan.runs.RESUME_MAY_CHANGE: limits, epochs, threads, the bar, the checkpoint interval)
+"""What `resume=` may change (run_folders.RESUME_MAY_CHANGE: limits, epochs, threads, the bar, the checkpoint interval)
 and what it refuses before any work; a finished run resumed with nothing to do is left as it was."""
 
 import json
 
 import torch
 
-from gan.runs import RESUME_MAY_CHANGE
+from gan.training.run_folders import RESUME_MAY_CHANGE
 from tests.conftest import quiet_csv_run, run_script, synthetic, write_csv
 
 
@@ -55,7 +55,7 @@ def test_a_finished_run_resumed_with_nothing_to_do_says_so_and_changes_nothing(t
 
 
 def test_a_run_extended_past_its_limit_equals_one_run_to_the_larger_limit(tiny_csv, tmp_path):
-    from gan.training import train
+    from gan.training.fit import train
     from tests.conftest import tiny_run_config
 
     def weights(folder):

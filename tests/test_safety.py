@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from gan.files import UnsafeFileError, load_tensors
-from gan.loading import load_run
-from gan.runs import run_name
-from gan.training import train
+from gan.training.fit import train
+from gan.training.run_folders import run_name
+from gan.training.saved_runs import load_run
 from tests.conftest import quiet_csv_run, run_script, tiny_run_config
 
 
@@ -130,7 +130,7 @@ def test_a_crafted_checkpoint_is_refused_by_every_script_and_runs_nothing(tiny_c
 
 
 def test_lightning_reads_checkpoints_through_the_safe_loader(tiny_csv, tmp_path):
-    from gan.checkpointing import AtomicCheckpointIO
+    from gan.training.checkpoints import AtomicCheckpointIO
 
     marker = tmp_path / "ran"
     evil = crafted(tmp_path / "evil.ckpt", marker)
@@ -140,8 +140,8 @@ def test_lightning_reads_checkpoints_through_the_safe_loader(tiny_csv, tmp_path)
 
 
 def test_a_crafted_cache_or_judge_is_set_aside_and_made_again_without_running(tiny_csv, tmp_path):
-    from gan.data import load_csv
-    from gan.judge import ensure_judge
+    from gan.data.csv_files import load_csv
+    from gan.evaluation.judge import ensure_judge
 
     labels, pixels = load_csv(tiny_csv, tmp_path / "cache")
     (cache,) = (tmp_path / "cache").glob("*.pt")
@@ -160,7 +160,7 @@ def test_a_crafted_cache_or_judge_is_set_aside_and_made_again_without_running(ti
 
 @pytest.mark.parametrize("damage", [b"", b"\x00" * 100, os.urandom(4096)])
 def test_a_corrupt_cache_is_set_aside_with_one_warning_and_rebuilt(tiny_csv, tmp_path, damage, caplog):
-    from gan.data import load_csv
+    from gan.data.csv_files import load_csv
 
     pixels = load_csv(tiny_csv, tmp_path / "cache")[1]
     (cache,) = (tmp_path / "cache").glob("*.pt")

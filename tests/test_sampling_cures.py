@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from gan.cures import RejectionSampler, truncate
-from gan.metrics import sample_images
-from gan.noise import Gaussian, Uniform
-from gan.training import train
+from gan.evaluation.metrics import sample_images
+from gan.models.cures import RejectionSampler, truncate
+from gan.models.noise import Gaussian, Uniform
+from gan.training.fit import train
 from tests.conftest import compose_config, run_script
 
 
@@ -111,7 +111,7 @@ def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
     plain, cured = run("plain"), run("cured", "metrics.drs=true", "metrics.truncation=0.8")
     assert plain["modes"] >= 0 and cured != plain  # same weights (same seed), other samples measured
     with pytest.raises(ValueError, match="metrics.truncation=2 is invalid"):
-        from gan.checks import check_config
+        from gan.training.config_checks import check_config
 
         check_config(compose_config("metrics.truncation=2"))
 

@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
-from gan.data import load_csv
-from gan.metrics import JudgeMetrics, mode_counts
-from gan.plots import save_sample_grid, tile
-from gan.stacked import StackedMnistDataset, stack_codes
-from gan.training import train
+from gan.data.csv_files import load_csv
+from gan.data.stacked import StackedMnistDataset, stack_codes
+from gan.evaluation.metrics import JudgeMetrics, mode_counts
+from gan.evaluation.plots import save_sample_grid, tile
+from gan.training.fit import train
 from tests.conftest import compose_config, synthetic, write_csv
 
 

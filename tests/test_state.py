@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from gan.checks import check_config
-from gan.loading import load_run
-from gan.plots import tile
-from gan.training import train
+from gan.evaluation.plots import tile
+from gan.training.config_checks import check_config
+from gan.training.fit import train
+from gan.training.saved_runs import load_run
 from tests.conftest import ROOT, compose_config, synthetic, tiny_run_config, write_csv
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan.training import train
+from gan.training.fit import train
 from tests.conftest import ROOT, tiny_run_config
 
 
@@ -15,7 +15,7 @@ def weights(module):
 
 
 def test_training_changes_both_networks_and_records_every_10_steps(tiny_csv, tmp_path):
-    from gan.build import build_module
+    from gan.training.from_config import build_module
 
     cfg = tiny_run_config(tiny_csv, tmp_path)
     before = weights(build_module(cfg))

@@ -13,10 +13,10 @@ import math
 
 import torch
 
-from gan.data import UpdatesDataModule
-from gan.manifold import ManifoldMetrics
-from gan.metrics import mode_counts
-from gan.sampling import render
+from gan.data.updates import UpdatesDataModule
+from gan.evaluation.manifold import ManifoldMetrics
+from gan.evaluation.metrics import mode_counts
+from gan.models.sampling import render
 
 HIGH_QUALITY_STDS = 3  # a sample within this many standard deviations of its nearest mean is high quality
 METRIC_SAMPLES = 2_500  # PacGAN's and VEEGAN's count

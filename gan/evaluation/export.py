@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gan.data import PIXELS
+from gan.data.csv_files import PIXELS
+from gan.data.stacked import as_rgb
 from gan.files import atomic_path
-from gan.stacked import as_rgb
 
 FORMATS = ("png", "npz")
 

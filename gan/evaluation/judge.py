@@ -12,7 +12,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from gan.data import MnistDataset, load_csv
+from gan.data.csv_files import load_csv
+from gan.data.mnist import MnistDataset
 from gan.files import atomic_path, load_rebuildable, load_tensors
 
 FEATURES = 128

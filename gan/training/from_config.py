@@ -3,12 +3,12 @@
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from gan.data import MnistDataset
-from gan.judge import ensure_judge, untrustworthy
+from gan.data.mixtures import MixtureDataModule
+from gan.data.mnist import MnistDataset
+from gan.evaluation.judge import ensure_judge, untrustworthy
+from gan.evaluation.metrics import JudgeMetrics
 from gan.logs import log
-from gan.metrics import JudgeMetrics
-from gan.mixtures import MixtureDataModule
-from gan.module import GAN
+from gan.models.gan import GAN
 
 
 def build_module(cfg: DictConfig) -> GAN:

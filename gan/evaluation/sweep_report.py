@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 from matplotlib.figure import Figure
 
+from gan.evaluation.judge import untrustworthy
 from gan.files import atomic_path
-from gan.judge import untrustworthy
 
 METRICS = ("modes", "kl", "confident", "judge_fd")
 FIDELITY_DIVERSITY = ("precision", "recall", "density", "coverage")

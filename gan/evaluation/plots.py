@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from gan.data import PIXELS
+from gan.data.csv_files import PIXELS
+from gan.data.stacked import as_picture, as_rgb
 from gan.files import atomic_path
-from gan.stacked import as_picture, as_rgb
 
 
 def _save(figure: Figure, path) -> Path:

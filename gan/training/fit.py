@@ -12,20 +12,20 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
-from gan.build import build_module, judge_metrics, metric_samples
-from gan.checkpointing import (
+from gan.evaluation.metrics import EpochMetrics
+from gan.files import load_tensors
+from gan.logs import log
+from gan.training.checkpoints import (
     AtomicCheckpointIO,
     Checkpoints,
     ConfigInCheckpoints,
     SaveOnInterrupt,
     TrainingInterrupted,
 )
-from gan.checks import check_config, torch_threads
-from gan.files import load_tensors
-from gan.logs import log
-from gan.metrics import EpochMetrics
-from gan.progress import ImageProgressBar
-from gan.record import log_hparams, summarize, write_record, write_status
+from gan.training.config_checks import check_config, torch_threads
+from gan.training.from_config import build_module, judge_metrics, metric_samples
+from gan.training.progress_bar import ImageProgressBar
+from gan.training.run_record import log_hparams, summarize, write_record, write_status
 
 # Lightning 2.6 flattens every dataloader with a torch pytree check that torch 2.13 deprecates; the warning
 # is about Lightning's own code, harmless here, and this filter matches that one message only
@@ -127,7 +127,7 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
     trainer = instantiate(
         cfg.trainer,
         default_root_dir=run_dir,
-        # hparams are logged once, at the end, with the run's final metrics (gan.record.log_hparams)
+        # hparams are logged once, at the end, with the run's final metrics (gan.training.run_record.log_hparams)
         logger=TensorBoardLogger(save_dir=run_dir, name="", version="", default_hp_metric=False),
         callbacks=[
             Checkpoints(checkpoints, every_minutes),

@@ -8,9 +8,9 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from gan.data import PIXELS
+from gan.data.csv_files import PIXELS
+from gan.evaluation.judge import judge_from_state, locate_judge
 from gan.files import load_rebuildable
-from gan.judge import judge_from_state, locate_judge
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical: bool = False) -> torch.Tensor:

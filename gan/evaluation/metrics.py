@@ -1,4 +1,4 @@
-"""Mode collapse as numbers, through the judge (``gan/judge.py``).
+"""Mode collapse as numbers, through the judge (``gan/evaluation/judge.py``).
 
 - modes covered: digit classes that receive at least 1% of the samples, by the judge's prediction (of 10);
   on Stacked MNIST the digit triples that occur at least once (of 1,000), as the papers count them;
@@ -18,13 +18,13 @@ import torch
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
-from gan.cures import RejectionSampler, truncate
-from gan.data import PIXELS
-from gan.judge import JUDGE_FLOOR, untrustworthy
+from gan.data.csv_files import PIXELS
+from gan.data.stacked import stack_codes
+from gan.evaluation.judge import JUDGE_FLOOR, untrustworthy
+from gan.evaluation.manifold import ManifoldMetrics
 from gan.logs import log
-from gan.manifold import ManifoldMetrics
-from gan.sampling import one_hot, render
-from gan.stacked import stack_codes
+from gan.models.cures import RejectionSampler, truncate
+from gan.models.sampling import one_hot, render
 
 LN_10 = math.log(10)  # the KL of a single class against uniform
 MODE_SHARE = 0.01  # on MNIST a digit counts as covered when it gets at least 1% of the samples
@@ -34,8 +34,8 @@ BATCH = 1000
 
 def sample_images(generator, noise, count: int, seed: int, truncation: float | None = None, drs=None):
     """``count`` images [count, channels * 784] (or 2D points) from seeds drawn on the CPU with their own RNG: the
-    same on any device. Drawn through ``gan.sampling.render`` (eval mode, no training state touched), on the
-    generator's device. The sampling-time cures (``gan.cures``): ``truncation`` psi pulls each seed towards the
+    same on any device. Drawn through ``gan.models.sampling.render`` (eval mode, no training state touched), on the
+    generator's device. The sampling-time cures (``gan.models.cures``): ``truncation`` psi pulls each seed towards the
     noise's centre; ``drs``, a ``RejectionSampler``, keeps the samples the GAN's own D accepts.
 
     Returns (images, requested digits): a conditional generator is asked for each digit in turn (1,000 of each
@@ -164,7 +164,7 @@ class EpochMetrics(L.Callback):
         self, metrics: JudgeMetrics, samples: int = 10_000, seed: int = 0, truncation: float | None = None, drs=False
     ):
         self.metrics, self.samples, self.seed = metrics, samples, seed
-        self.truncation, self.drs = truncation, drs  # the sampling-time cures (gan.cures), off by default
+        self.truncation, self.drs = truncation, drs  # the sampling-time cures (gan.models.cures), off by default
         self.history: list[dict] = []  # one row per epoch; saved in checkpoints so a resumed run keeps it
 
     def setup(self, trainer, pl_module, stage) -> None:

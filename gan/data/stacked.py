@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 
-from gan.data import PIXELS, MnistDataModule, load_csv
+from gan.data.csv_files import PIXELS, load_csv
+from gan.data.mnist import MnistDataModule
 from gan.files import atomic_path, load_rebuildable
 
 

@@ -14,9 +14,9 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from gan.plots import SCATTER_POINTS, scatter_picture, tile
-from gan.sampling import noise_vectors, one_hot, render
-from gan.state import TrainingState
+from gan.evaluation.plots import SCATTER_POINTS, scatter_picture, tile
+from gan.models.sampling import noise_vectors, one_hot, render
+from gan.training.state import TrainingState
 
 STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
 
@@ -28,7 +28,7 @@ class GAN(L.LightningModule):
         discriminator: torch.nn.Module,
         loss: torch.nn.Module,
         optimizer,  # partial: parameters -> torch.optim.Optimizer, used for D and for G
-        noise,  # (*shape, generator=None, device=None) -> seeds: gan.noise.Uniform (torch.rand) or Gaussian
+        noise,  # (*shape, generator=None, device=None) -> seeds: gan.models.noise.Uniform (torch.rand) or Gaussian
         log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
         sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel (samples.png)
         panel_grid: tuple[int, int] = (8, 8),  # TensorBoard's sample panel, shown at twice the size
@@ -68,7 +68,7 @@ class GAN(L.LightningModule):
         self.register_buffer("panel_labels", torch.arange(count) % (self.classes or 1), persistent=False)
         self.chunk_losses: tuple[float, float] | None = None  # the last chunk's mean losses of D and of G
         self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
-        # 32-true only (checked in gan.checks): Lightning's precision plugin would do nothing here, and its
+        # 32-true only (checked in config_checks): Lightning's precision plugin would do nothing here, and its
         # per-call hooks in manual_backward cost more than the arithmetic at batch size 1
         self._backward = torch.Tensor.backward
         self._d_parameters = list(discriminator.parameters())  # toggled around G's step; listed once, not per step
@@ -89,7 +89,7 @@ class GAN(L.LightningModule):
         return self.state.updates
 
     def sample(self, seeds: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``), through ``gan.sampling.render``."""
+        """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``), through ``sampling.render``."""
         digits = None if self.classes is None else one_hot(labels, self.classes, seeds.dtype)
         return render(self.sampler, seeds, digits)
 
@@ -245,7 +245,7 @@ class GAN(L.LightningModule):
     def on_load_checkpoint(self, checkpoint) -> None:
         if "state" not in checkpoint.get("gan", {}):
             raise ValueError(
-                "this checkpoint predates the run's own training state (gan.state), so it cannot be resumed "
+                "this checkpoint predates the run's own training state (gan.training.state), so it cannot be resumed "
                 "exactly; evaluate.py and generate.py still load it, and a new run can start from scratch"
             )
         self.state.load_state_dict(checkpoint["gan"]["state"])

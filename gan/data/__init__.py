@@ -1,0 +1,1 @@
+"""Datasets: CSV files, IDX downloads, Stacked MNIST, 2D mixtures, and the DataModules that hand them out."""

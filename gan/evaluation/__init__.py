@@ -1,0 +1,1 @@
+"""The judge and its metrics, sampling pictures, seed exploration, export and sweep reports."""

@@ -1,0 +1,1 @@
+"""The networks, losses, noise and sampling, and the LightningModule that trains them."""

@@ -1,0 +1,1 @@
+"""train(cfg): config checks, run folders, checkpoints, resume, progress and the run's record."""
