@@ -78,11 +78,11 @@ def run(cfg, folder: Path) -> float | None:
             "its files are left as they were. Raise a limit to train on, e.g. trainer.max_epochs=N."
         )
         return None
-    losses = (summary["last_chunk_d_loss"], summary["last_chunk_g_loss"])
+    losses = (summary["last_d_loss"], summary["last_g_loss"])
     shown = f"D {losses[0]:.3f}, G {losses[1]:.3f}" if None not in losses else "none (no update was made)"
     log.info(
         f"done: {summary['updates']:,} updates ({summary['images']:,} images) in {summary['fit_seconds']:.1f} s; "
-        f"last chunk's mean losses (as on the progress bar): {shown}"
+        f"last losses (as on the progress bar; D's two steps averaged): {shown}"
     )
     log.info(f"run folder: {summary['run_dir']}")
     # the value Hydra's Optuna sweeper minimises; a run too short to record a loss counts as the worst

@@ -104,9 +104,10 @@ def test_bad_cure_values_are_refused(key, tiny_csv, tmp_path):
 
 
 def test_the_last_short_update_of_an_epoch_keeps_whole_packs():
-    from gan.data.updates import UpdateChunks
+    from gan.data.updates import UpdateLoader
 
     images, labels = torch.rand(200, 784), torch.zeros(200, dtype=torch.long)
-    chunks = UpdateChunks(images, labels, batch_size=3 * 64, chunk_size=2048, shuffle=False, seed=0, pack=3)
-    sizes = [len(update[0]) for chunk in chunks for update in chunk]
+    loader = UpdateLoader(images, labels, batch_size=3 * 64, chunk_size=None, shuffle=False, seed=0, pack=3)
+    sizes = [len(images) for images, _ in loader]
+    assert len(loader) == 2
     assert sizes == [192, 6]  # 200 = 192 + 8: the 2 images that make no whole pack of 3 are left out

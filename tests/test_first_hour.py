@@ -53,7 +53,7 @@ def test_the_output_reads_in_human_units_without_lightnings_noise(tmp_path):
     assert "epoch 1/2" in done.stderr and "epoch 2/2" in done.stderr and "200/200" in done.stderr
     assert re.search(r"\d+img/s", done.stderr)
     bar = re.findall(r"loss D (\d\.\d{3}) G (\d\.\d{3}) \(chunk means\)", done.stderr)[-1]
-    final = re.search(r"last chunk's mean losses \(as on the progress bar\): D (\S+), G (\S+)", done.stdout)
+    final = re.search(r"last losses \(as on the progress bar; D's two steps averaged\): D (\S+), G (\S+)", done.stdout)
     assert (final.group(1), final.group(2)) == bar  # the same pair, named the same way
     assert "done: 400 updates (400 images)" in done.stdout
 

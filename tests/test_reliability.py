@@ -288,7 +288,7 @@ def test_a_cache_that_cannot_be_written_warns_once_and_trains_from_the_csv(tiny_
     data.mkdir()
     (data / "cache").write_text("a file where the cache folder would go: nothing can be written under it")
     with pytest.warns(UserWarning, match="cannot write the CSV cache") as caught:
-        summary = train(tiny_run_config(tiny_csv, data, "trainer.limit_train_batches=2"), tmp_path / "run")
+        summary = train(tiny_run_config(tiny_csv, data, "max_updates=64"), tmp_path / "run")
     assert summary["updates"] == 64
     assert len([w for w in caught if "CSV cache" in str(w.message)]) == 1
 

@@ -104,15 +104,15 @@ def test_a_loss_that_blows_up_keeps_the_last_good_checkpoint(tiny_csv, tmp_path,
 
     from gan.models.gan import GAN
 
-    real_record = GAN._record
+    real_count = GAN._count
 
     def poisoned(self, losses, updates):  # the first chunk of the second epoch produces an Inf loss
         if self.current_epoch == 1:
             losses = losses.clone()
             losses[5, 2] = float("inf")
-        return real_record(self, losses, updates)
+        return real_count(self, losses, updates)
 
-    monkeypatch.setattr(GAN, "_record", poisoned)
+    monkeypatch.setattr(GAN, "_count", poisoned)
     with pytest.raises(
         FloatingPointError, match=r"non-finite loss inf in step 'G through D' of update 206 \(epoch 1\)"
     ):

@@ -88,7 +88,7 @@ def test_the_panel_shows_what_generate_draws_for_the_same_seeds(tiny_pair, tmp_p
 
 
 def test_loading_a_run_leaves_the_callers_rng_alone(tiny_csv, tmp_path):
-    train(tiny_run_config(tiny_csv, tmp_path, "trainer.limit_train_batches=1"), tmp_path / "run")
+    train(tiny_run_config(tiny_csv, tmp_path, "max_updates=32"), tmp_path / "run")
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
@@ -96,15 +96,20 @@ def test_loading_a_run_leaves_the_callers_rng_alone(tiny_csv, tmp_path):
     assert torch.equal(torch.rand(3), expected)
 
 
-@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed", "64-true"])
-def test_a_precision_that_would_be_ignored_is_refused(precision):
-    with pytest.raises(ValueError, match=re.escape(f"trainer.precision={precision} is invalid")):
-        check_config(compose_config(f"trainer.precision={precision}"))
+@pytest.mark.parametrize(
+    "override", ["trainer.precision=bf16-mixed", "trainer.max_steps=30", "trainer.limit_train_batches=2"]
+)
+def test_trainer_flags_the_faithful_mode_cannot_honour_are_refused_at_batch_size_1(override):
+    key, value = override.lstrip("+").split("=")
+    with pytest.raises(ValueError, match=re.escape(f"{key}={value} does not apply at data.batch_size=1")):
+        check_config(compose_config(override))
+    check_config(compose_config(override, "data.batch_size=8"))  # batched: Lightning's own meaning
 
 
-def test_max_steps_is_refused_for_max_updates():
-    with pytest.raises(ValueError, match="trainer.max_steps=30 is invalid.*max_updates"):
-        check_config(compose_config("+trainer.max_steps=30"))
+@pytest.mark.parametrize("override", ["+trainer.accumulate_grad_batches=4", "+trainer.gradient_clip_val=1.0"])
+def test_what_manual_optimization_does_not_do_is_refused(override):
+    with pytest.raises(ValueError, match=re.escape(override.lstrip("+").split("=")[0])):
+        check_config(compose_config(override, "data.batch_size=8"))
 
 
 @pytest.mark.parametrize(

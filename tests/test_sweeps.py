@@ -30,7 +30,7 @@ def sweep(workdir, *overrides):
             f"data.data_dir={workdir}",
             "metrics.enabled=false",
             "trainer.enable_progress_bar=false",
-            "trainer.limit_train_batches=2",
+            "max_updates=64",
             *overrides,
         ],
         cwd=workdir,

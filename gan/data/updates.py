@@ -7,12 +7,13 @@ import numpy as np
 import torch
 
 
-class UpdateChunks:
-    """An epoch of GAN updates, handed out in chunks: each item is a list of (images, labels) updates.
+class UpdateLoader:
+    """An epoch of GAN updates, each ``batch_size`` (x ``pack``) images with their labels.
 
-    One Lightning ``training_step`` walks one chunk, so Lightning's per-step cost is paid once per
-    chunk rather than once per update, which matters at the walkthrough's batch size of 1. At
-    batch size 1 each update holds one unbatched image [784], exactly what the walkthrough feeds D.
+    Batched (``chunk_size=None``), each item is one update's batch ``(images [B, 784], labels [B])``: one Lightning
+    ``training_step`` per batch, as Lightning documents it. The faithful batch-1 mode passes a ``chunk_size``:
+    each item is then a list of updates (one unbatched image [784] each, exactly what the walkthrough feeds D),
+    so Lightning's per-step cost is paid once per chunk rather than once per image (gan/models/faithful.py).
     """
 
     def __init__(
@@ -20,7 +21,7 @@ class UpdateChunks:
         images,
         labels,
         batch_size: int,
-        chunk_size: int,
+        chunk_size: int | None,
         shuffle: bool,
         seed: int,
         position=None,
@@ -33,7 +34,8 @@ class UpdateChunks:
         # with several processes (DDP) each takes every ranks-th row of the epoch's order, all the same count
         self.rank, self.ranks = rank, ranks
         self.batch_size = batch_size
-        self.rows = max(batch_size, chunk_size // batch_size * batch_size)
+        self.chunked = chunk_size is not None
+        self.rows = max(batch_size, chunk_size // batch_size * batch_size) if self.chunked else batch_size
         self.shuffle, self.seed = shuffle, seed
         # () -> (epoch, updates of it already done): where an epoch's iteration starts, so that a run
         # resumed mid-epoch continues with the very next update
@@ -54,7 +56,9 @@ class UpdateChunks:
         return self._epochs - 1, 0
 
     def __len__(self) -> int:
-        return math.ceil(len(self.images) // self.ranks / self.rows)
+        count = len(self.images) // self.ranks
+        count -= count % self.batch_size % self.pack
+        return math.ceil(count / self.rows)
 
     def __iter__(self):
         epoch, done = self.position()
@@ -81,8 +85,11 @@ class UpdateChunks:
         seed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
         return torch.randperm(len(self.images), generator=torch.Generator().manual_seed(seed))
 
-    def _updates(self, images: torch.Tensor, labels: torch.Tensor) -> list:
-        """A chunk's rows as its updates: one unbatched image each at batch size 1, else batches."""
+    def _updates(self, images: torch.Tensor, labels: torch.Tensor):
+        """One update's batch; in chunked mode a chunk's rows as its updates: one unbatched image each at batch
+        size 1, else batches (a packed D's)."""
+        if not self.chunked:
+            return images, labels
         if self.batch_size == 1:
             return list(zip(images.unbind(), labels.unbind(), strict=True))
         return list(zip(images.split(self.batch_size), labels.split(self.batch_size), strict=True))
@@ -90,21 +97,21 @@ class UpdateChunks:
 
 class UpdatesDataModule(L.LightningDataModule):
     """What every dataset of this project shares: its ``train_set`` (``images``, ``labels``) handed out as GAN updates
-    of ``batch_size x pack`` samples (``UpdateChunks``), starting where the run's own state says. A subclass sets
+    of ``batch_size x pack`` samples (``UpdateLoader``), starting where the run's own state says. A subclass sets
     ``batch_size``, ``chunk_size``, ``shuffle``, ``seed``, ``pack`` and fills ``train_set`` in ``setup``."""
 
-    def train_dataloader(self) -> UpdateChunks:
+    def train_dataloader(self) -> UpdateLoader:
         self.setup()
         # the whole set moves to the training device once (188 MB as float32 for MNIST), not batch by batch
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         images = self.train_set.images.to(device)
         labels = self.train_set.labels.long().to(device)
         ranks, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
-        return UpdateChunks(
+        return UpdateLoader(
             images,
             labels,
             self.images_per_update,
-            self.chunk_size,
+            self.chunk_size if self.batch_size == 1 else None,  # the faithful mode's chunks (gan/models/faithful.py)
             self.shuffle,
             self.seed,
             self._position,
@@ -114,7 +121,7 @@ class UpdatesDataModule(L.LightningDataModule):
         )
 
     def updates_per_epoch(self, ranks: int = 1) -> int:
-        """Updates in one epoch of each of ``ranks`` processes (as ``UpdateChunks`` walks it)."""
+        """Updates in one epoch of each of ``ranks`` processes (as ``UpdateLoader`` walks it)."""
         self.setup()
         count = len(self.train_set) // ranks
         count -= count % self.images_per_update % self.pack

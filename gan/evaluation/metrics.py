@@ -182,10 +182,11 @@ class EpochMetrics(L.Callback):
         values = self.metrics(*drawn)
         images = pl_module.state.images
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, **values})
-        if pl_module.logger is not None:  # on TensorBoard's axis: images seen
-            scalars = {f"metrics/{k}": v for k, v in values.items() if not isinstance(v, dict)}
-            scalars |= {f"classes/{k}": v for k, v in values.get("class_share", {}).items()}
-            pl_module.logger.log_metrics(scalars, step=images)
+        # through self.log, so EarlyStopping or ModelCheckpoint can monitor them (callbacks=...); on TensorBoard's
+        # axis, images seen: Lightning takes a logged "step" as the x value
+        scalars = {f"metrics/{k}": float(v) for k, v in values.items() if not isinstance(v, dict)}
+        scalars |= {f"classes/{k}": float(v) for k, v in values.get("class_share", {}).items()}
+        pl_module.log_dict({**scalars, "step": float(images)})
         log.info(f"epoch {trainer.current_epoch + 1}: {describe_metrics(values)}")
 
     def state_dict(self) -> dict:

@@ -1,12 +1,14 @@
-"""The walkthrough's training loop as a LightningModule with manual optimization.
+"""The walkthrough's GAN as a LightningModule with manual optimization, trained the way Lightning documents it.
 
 Each update is three optimizer steps, in the walkthrough's order:
   (1) D on real images, target 1:                    minimise loss(D(x), 1)
   (2) D on fakes G(z1), detached so G is untouched:   minimise loss(D(G(z1)), 0)
   (3) G through D on a fresh z2, target 1:           minimise loss(D(G(z2)), 1)
-At batch size 1 the images are unbatched [784] vectors and each z is ``noise(latent_dim)``: the same
-tensors, the same random draws and the same order of operations as the walkthrough, so the weights come
-out bit for bit the same. A conditional GAN (``model=conditional``) also feeds each network the digit.
+One ``training_step`` is one update on one batch: ``self.optimizers()``, ``self.toggled_optimizer``,
+``self.manual_backward`` and ``opt.step()``, so the Trainer's flags mean what Lightning's docs say
+(``precision``, ``max_steps``: three optimizer steps per update, ``limit_train_batches``: updates).
+At batch size 1 the walkthrough's own loop runs instead (``FaithfulGAN``, gan/models/faithful.py), bit for bit.
+A conditional GAN (``model=conditional``) also feeds each network the digit.
 """
 
 import lightning as L
@@ -66,12 +68,9 @@ class GAN(L.LightningModule):
         count = self.panel_grid[0] * self.panel_grid[1]
         self.register_buffer("panel_noise", noise_vectors(noise, self.latent_dim, range(count)), persistent=False)
         self.register_buffer("panel_labels", torch.arange(count) % (self.classes or 1), persistent=False)
-        self.chunk_losses: tuple[float, float] | None = None  # the last chunk's mean losses of D and of G
+        # the mean losses of D's two steps and of G's step in the last training_step (the progress bar's pair)
+        self.last_losses: tuple[float, float] | None = None
         self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
-        # 32-true only (checked in config_checks): Lightning's precision plugin would do nothing here, and its
-        # per-call hooks in manual_backward cost more than the arithmetic at batch size 1
-        self._backward = torch.Tensor.backward
-        self._d_parameters = list(discriminator.parameters())  # toggled around G's step; listed once, not per step
         self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
 
@@ -102,109 +101,80 @@ class GAN(L.LightningModule):
     def _random_digits(self, batch_shape):
         return () if self.classes is None else self._condition(torch.randint(0, self.classes, batch_shape))
 
-    def training_step(self, chunk, chunk_index):
-        # The raw torch optimizers: Lightning's per-step hooks cost more than the arithmetic at batch size 1.
-        # Lightning's global_step therefore stays 0: the run's own counts are in `state`.
-        opt_d, opt_g = (optimizer.optimizer for optimizer in self.optimizers())
-        updates = chunk[: self._updates_left(len(chunk))]
-        # each step's loss is copied into this buffer on the device, read back once per chunk: no host sync per
-        # step, and no thousands of small loss tensors kept alive (which slows the CPU allocator by ~8%)
-        losses = torch.full((len(updates), 3), torch.nan, device=self.device)
+    def training_step(self, batch, batch_idx):
+        real, labels = batch
+        opt_d, opt_g = self.optimizers()
         try:
-            self._walk(updates, opt_d, opt_g, losses.view(-1))
+            losses = self._update(real, labels, opt_d, opt_g)
         except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
             if "between 0 and 1" not in str(error):
                 raise
-            update, stage = divmod(int(losses.view(-1).isnan().nonzero()[0]), 3)  # the first step with no loss
-            raise self._non_finite(self.updates + update + 1, stage, "D's output") from error
-        if updates:
-            self._record(losses.cpu(), updates)
+            raise self._non_finite(self.updates + 1, self._stage, "D's output") from error
+        self._count(losses[None].cpu(), [batch])
+        d_loss, g_loss = self.last_losses
+        # TensorBoard's axis is images seen (all processes): Lightning takes a logged "step" as the x value
+        self.log_dict({"loss/D": d_loss, "loss/G": g_loss, "step": float(self.state.images)})
         if self.state.reached(self.max_updates, self.max_images):
             self.trainer.should_stop = True  # Lightning's public way to end fit(): the epoch ends here
 
-    def _updates_left(self, wanted: int) -> int:
-        """How many of the chunk's ``wanted`` updates fit under max_updates and max_images."""
-        room = wanted
-        if self.max_updates is not None:
-            room = min(room, self.max_updates - self.updates)
-        if self.max_images is not None:  # whole updates until the count is reached (the last may pass it)
-            per_update = self.trainer.datamodule.images_per_update * self.trainer.world_size
-            room = min(room, -(-(self.max_images - self.state.images) // per_update))
-        return max(room, 0)
-
-    def _walk(self, updates, opt_d, opt_g, losses) -> None:
-        """The three-step updates of a chunk, in order; step k's loss goes into ``losses[k]`` (3 per update).
-
-        Everything the loop touches is bound to a local first: at batch size 1 a network attribute lookup
-        (nn.Module.__getattr__) or a fresh target tensor costs about as much as a small op, and this loop is
-        the whole of the faithful mode's time."""
-        D, G, loss, noise, latent_dim = self.discriminator, self.generator, self.loss, self.noise, self.latent_dim
-        condition, random_digits, d_parameters = self._condition, self._random_digits, self._d_parameters
-        backward, ema = self._backward, self.ema_generator
-        targets = {}  # D's output shape -> (ones, zeros): made once, not three times per update
-
-        def step(optimizer, value, k):
-            optimizer.zero_grad()
-            backward(value)
-            optimizer.step()
-            losses[k].copy_(value.detach())
-
-        k = 0
-        for real, labels in updates:
-            # () at batch size 1, as in the walkthrough; packed (model.pack=m), D sees m samples per judgement
-            batch_shape = real.shape[:-1]
-            # a conditional GAN pairs real images with their digits, fakes with digits drawn at random
-            judged = D(real, *condition(labels))
-            ones_zeros = targets.get(judged.shape)
-            if ones_zeros is None:
-                ones_zeros = targets[judged.shape] = (torch.ones_like(judged), torch.zeros_like(judged))
-            ones, zeros = ones_zeros
-            step(opt_d, loss(judged, ones), k)
-            digits = random_digits(batch_shape)
+    def _update(self, real, labels, opt_d, opt_g) -> torch.Tensor:
+        """One three-step update on the batch ``real`` (with its ``labels``); returns the steps' losses [3]."""
+        batch_shape = real.shape[:-1]  # packed (model.pack=m): D sees m samples per judgement
+        D, G = self.discriminator, self.generator
+        with self.toggled_optimizer(opt_d):
+            # (1) D on real images, target 1 (a conditional GAN pairs them with their digits)
+            self._stage = 0
+            judged = D(real, *self._condition(labels))
+            ones, zeros = torch.ones_like(judged), torch.zeros_like(judged)
+            d_real = self._step(opt_d, self.loss(judged, ones))
+            # (2) D on fakes from z1 (and digits drawn at random), target 0
+            self._stage = 1
+            digits = self._random_digits(batch_shape)
             with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
-                fake = G(noise(*batch_shape, latent_dim, device=real.device), *digits)
-            step(opt_d, loss(D(fake, *digits), zeros), k + 1)
-            digits = random_digits(batch_shape)
-            fake = G(noise(*batch_shape, latent_dim, device=real.device), *digits)
-            # D's weight gradients are not needed for G's step (the walkthrough computes and discards them)
-            for parameter in d_parameters:
-                parameter.requires_grad_(False)
-            step(opt_g, loss(D(fake, *digits), ones), k + 2)
-            for parameter in d_parameters:
-                parameter.requires_grad_(True)
-            if ema is not None:
-                ema.update_parameters(G)
-            k += 3
+                fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
+            d_fake = self._step(opt_d, self.loss(D(fake, *digits), zeros))
+        with self.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
+            # (3) G through D on a fresh z2, target 1
+            self._stage = 2
+            digits = self._random_digits(batch_shape)
+            fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
+            g = self._step(opt_g, self.loss(D(fake, *digits), ones))
+        if self.ema_generator is not None:
+            self.ema_generator.update_parameters(G)
+        return torch.stack([d_real, d_fake, g])
 
-    def _record(self, losses: torch.Tensor, updates) -> None:
-        """Check the chunk's losses [updates, 3]; keep every ``log_every``-th step of each network; count the
-        ``updates`` (images, labels) done in the state."""
+    def _step(self, optimizer, loss: torch.Tensor) -> torch.Tensor:
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+        return loss.detach().float()
+
+    def _count(self, losses: torch.Tensor, updates) -> list[tuple[str, int, float, int]]:
+        """Check ``losses`` [updates, 3] of the ``updates`` (images, labels) just done; keep every ``log_every``-th
+        step of each network in ``progress``; advance the state. Returns the kept records as
+        (network, update, loss, images seen by then)."""
         finite = torch.isfinite(losses)
         if not finite.all():
             row, stage = (~finite).nonzero()[0].tolist()
             raise self._non_finite(self.updates + row + 1, stage, f"loss {losses[row, stage].item()}")
         records = []
-        u = self.updates
-        for d_real, d_fake, g in losses.tolist():
+        u, seen = self.updates, self.state.images
+        for (d_real, d_fake, g), (real, _) in zip(losses.tolist(), updates, strict=True):
             u += 1
+            seen += real.shape[:-1].numel() * self.trainer.world_size  # 1 image per update at batch size 1
             # D steps twice per update (real, then fake) and G once: count each network's own steps
             if (2 * u - 1) % self.log_every == 0:
-                records.append(("D", u, d_real))
+                records.append(("D", u, d_real, seen))
             if 2 * u % self.log_every == 0:
-                records.append(("D", u, d_fake))
+                records.append(("D", u, d_fake, seen))
             if u % self.log_every == 0:
-                records.append(("G", u, g))
-        # TensorBoard's axis is images seen (all processes), so runs of any batch size line up
-        seen, first = [], self.updates + 1
-        for real, _ in updates:  # 1 image per update at batch size 1
-            seen.append((seen[-1] if seen else self.state.images) + real.shape[:-1].numel() * self.trainer.world_size)
-        for network, update, value in records:
+                records.append(("G", u, g, seen))
+        for network, update, value, _ in records:
             self.progress[network].append((update, value))
-            if self.logger is not None:
-                self.logger.log_metrics({f"loss/{network}": value}, step=seen[update - first])
-        self.state.advance(len(updates), seen[-1] - self.state.images)
-        # what the progress bar shows and the end of the run prints: D's two steps and G's step, chunk means
-        self.chunk_losses = (losses[:, :2].mean().item(), losses[:, 2].mean().item())
+        self.state.advance(len(updates), seen - self.state.images)
+        # what the progress bar shows and the end of the run prints: D's two steps and G's step, means
+        self.last_losses = (losses[:, :2].mean().item(), losses[:, 2].mean().item())
+        return records
 
     def _non_finite(self, update: int, stage: int, what: str) -> FloatingPointError:
         return FloatingPointError(
@@ -252,10 +222,6 @@ class GAN(L.LightningModule):
         self.progress = checkpoint["gan"]["progress"]
 
     def on_train_start(self) -> None:
-        if self.trainer.world_size > 1:
-            # DDP averages the gradients inside manual_backward; on one device a plain backward skips
-            # Lightning's per-call hooks, which cost more than the arithmetic at batch size 1
-            self._backward = self.manual_backward
-            if not self.state.restoring:  # each rank draws its own noise, from a seed of its own
-                torch.manual_seed(torch.initial_seed() + self.global_rank)
+        if self.trainer.world_size > 1 and not self.state.restoring:
+            torch.manual_seed(torch.initial_seed() + self.global_rank)  # each rank draws its own noise, from its own seed
         self.state.restore_rng()  # a resumed run's: applied here, after everything that restoring or setup draws

@@ -63,11 +63,23 @@ CHECKS = {
     "data.name": (_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
     "checkpoints.every_minutes": (_optional(_positive_rate), "a finite number > 0, or null for epoch ends only"),
     "trainer.max_epochs": (_optional(lambda v: _integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
-    # the module steps its optimizers itself at full precision: Lightning's precision plugin would not be
-    # applied (no autocast, no gradient scaling), so any other setting would be silently ignored
-    "trainer.precision": (lambda v: str(v) in ("32-true", "32"), "32-true: mixed precision is not supported"),
-    # Lightning's global_step is not advanced here (the module steps the raw optimizers): use max_updates
-    "trainer.max_steps": (lambda v: v in (None, -1), "-1 (unset): use max_updates=N or max_images=N to stop early"),
+    # manual optimization steps after every batch: Lightning neither accumulates nor clips for it
+    "trainer.accumulate_grad_batches": (
+        lambda v: v == 1,
+        "1: the GAN steps its optimizers after every batch (manual optimization); for more images per step "
+        "raise data.batch_size instead",
+    ),
+    "trainer.gradient_clip_val": (lambda v: v in (None, 0), "null: manual optimization does not clip gradients"),
+}
+# Trainer flags the faithful batch-1 mode cannot honour (gan/models/faithful.py): it steps the raw optimizers,
+# so Lightning's step counter, its batches (chunks of images there) and its precision plugin do not apply
+FAITHFUL_REFUSES = {
+    "trainer.max_steps": (lambda v: v in (None, -1), "use max_updates=N (or max_images=N)"),
+    "trainer.limit_train_batches": (
+        lambda v: v is None or isinstance(v, float),
+        "a Lightning batch is a chunk of data.chunk_size images here: use max_updates=N, or a fraction",
+    ),
+    "trainer.precision": (lambda v: str(v) in ("32-true", "32"), "mixed precision needs batched updates"),
 }
 _ABSENT = object()
 
@@ -84,6 +96,14 @@ def check_config(cfg: DictConfig) -> None:
             valid = False
         if not valid:
             raise ValueError(f"{key}={value} is invalid: it must be {requirement}")
+    if OmegaConf.select(cfg, "data.batch_size", default=1) == 1:
+        for key, (is_valid, instead) in FAITHFUL_REFUSES.items():
+            value = OmegaConf.select(cfg, key, default=None)
+            if not is_valid(value):
+                raise ValueError(
+                    f"{key}={value} does not apply at data.batch_size=1: the faithful mode walks the walkthrough's "
+                    f"loop itself (gan/models/faithful.py); {instead}, or train with data.batch_size > 1"
+                )
     names = OmegaConf.select(cfg, "data.class_names", default=None)
     if names is not None:
         repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})

@@ -30,6 +30,9 @@ from gan.training.run_record import log_hparams, summarize, write_record, write_
 # Lightning 2.6 flattens every dataloader with a torch pytree check that torch 2.13 deprecates; the warning
 # is about Lightning's own code, harmless here, and this filter matches that one message only
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+# Lightning's hint that an epoch has fewer batches than log_every_n_steps: at batch size 1 a batch is a chunk and
+# the loss curves are logged by the module itself; _warn_if_tiny says when a run records no losses at all
+warnings.filterwarnings("ignore", message=r"The number of training batches \(\d+\) is smaller than the logging interval")
 # Lightning's info lines (GPU/TPU availability, a cloud-logging tip, checkpoint-loading notes, the model
 # summary) say nothing this run's own log does not (describe_run); its warnings still show
 logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -135,6 +138,8 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
             SaveOnInterrupt(checkpoints / "last.ckpt"),
             *bar,  # before the metrics: the epoch's bar closes before its metrics line is logged
             *([epoch_metrics] if epoch_metrics else []),
+            # the user's own (conf/callbacks/), after the metrics they may monitor
+            *(instantiate(callback) for callback in OmegaConf.select(cfg, "callbacks", default={}).values()),
         ],
         plugins=[AtomicCheckpointIO()],
     )

@@ -8,15 +8,18 @@ from gan.data.mnist import MnistDataset
 from gan.evaluation.judge import ensure_judge, untrustworthy
 from gan.evaluation.metrics import JudgeMetrics
 from gan.logs import log
+from gan.models.faithful import FaithfulGAN
 from gan.models.gan import GAN
 
 
 def build_module(cfg: DictConfig) -> GAN:
-    """The GAN of ``cfg``, D built before G as in the walkthrough. Draws its initial weights from torch's global
-    RNG: training seeds it first (``seed``); loading a run for inference keeps the caller's RNG untouched."""
+    """The GAN of ``cfg``, D built before G as in the walkthrough; at ``data.batch_size=1`` the faithful mode's
+    ``FaithfulGAN``. Draws its initial weights from torch's global RNG: training seeds it first (``seed``); loading
+    a run for inference keeps the caller's RNG untouched."""
     discriminator = instantiate(cfg.model.discriminator)
     generator = instantiate(cfg.model.generator)
-    return GAN(
+    faithful = OmegaConf.select(cfg, "data.batch_size", default=1) == 1
+    return (FaithfulGAN if faithful else GAN)(
         generator=generator,
         discriminator=discriminator,
         loss=instantiate(cfg.loss),

@@ -1,5 +1,5 @@
 """The progress bar in a person's units: ``epoch 1/1``, images done of the epoch's images, images per second,
-and the last chunk's mean losses (the same pair the end of the run prints)."""
+and the last training step's mean losses (a chunk's at batch size 1) (the same pair the end of the run prints)."""
 
 from lightning.pytorch.callbacks import ProgressBar
 from tqdm.auto import tqdm
@@ -40,9 +40,9 @@ class ImageProgressBar(ProgressBar):
         images = pl_module.state.images
         self._bar.update(images - self._seen)
         self._seen = images
-        if pl_module.chunk_losses is not None:
-            d, g = pl_module.chunk_losses
-            self._bar.set_postfix_str(f"loss D {d:.3f} G {g:.3f} (chunk means)", refresh=False)
+        if pl_module.last_losses is not None:
+            d, g = pl_module.last_losses
+            self._bar.set_postfix_str(f"loss D {d:.3f} G {g:.3f}", refresh=False)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         if self._bar is not None:

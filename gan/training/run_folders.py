@@ -14,6 +14,7 @@ UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trai
 # the keys `resume=` may change: how long and how a run goes on, never what it computes (docs: README, "Resume")
 RESUME_MAY_CHANGE = {
     "trainer.max_epochs",
+    "trainer.max_steps",
     "max_updates",
     "max_images",
     "threads",

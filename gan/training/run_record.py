@@ -39,9 +39,9 @@ def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: floa
         "fit_seconds": round(seconds, 3),
         "final_d_loss": last["D"],  # the last recorded (every log_every-th) loss of each network
         "final_g_loss": last["G"],
-        # the mean losses of the last chunk, as the progress bar showed them at the end
-        "last_chunk_d_loss": module.chunk_losses[0] if module.chunk_losses else None,
-        "last_chunk_g_loss": module.chunk_losses[1] if module.chunk_losses else None,
+        # the last step's mean losses (a chunk's at batch size 1), as the progress bar showed them at the end
+        "last_d_loss": module.last_losses[0] if module.last_losses else None,
+        "last_g_loss": module.last_losses[1] if module.last_losses else None,
         "loss_balance": balance,
         "dataset": datamodule.name,
         "judge": epoch_metrics.metrics.about if epoch_metrics else None,
