@@ -32,7 +32,9 @@ from gan.training.run_record import log_hparams, summarize, write_record, write_
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 # Lightning's hint that an epoch has fewer batches than log_every_n_steps: at batch size 1 a batch is a chunk and
 # the loss curves are logged by the module itself; _warn_if_tiny says when a run records no losses at all
-warnings.filterwarnings("ignore", message=r"The number of training batches \(\d+\) is smaller than the logging interval")
+warnings.filterwarnings(
+    "ignore", message=r"The number of training batches \(\d+\) is smaller than the logging interval"
+)
 # Lightning's info lines (GPU/TPU availability, a cloud-logging tip, checkpoint-loading notes, the model
 # summary) say nothing this run's own log does not (describe_run); its warnings still show
 logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
