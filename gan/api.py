@@ -19,6 +19,7 @@ import torch
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
+from gan.errors import MissingFileError
 from gan.files import atomic_path
 from gan.logs import log
 
@@ -213,7 +214,7 @@ def compare(sweep) -> tuple[pd.DataFrame, Figure]:
 
     runs = read_sweep(sweep)
     if not runs:
-        raise FileNotFoundError(f"{sweep}: no run folders (with .hydra/overrides.yaml) found")
+        raise MissingFileError(f"{sweep}: no run folders (with .hydra/overrides.yaml) found")
     keys = varying_keys(runs)
     rows = []
     for run in runs:

@@ -10,14 +10,22 @@ from pathlib import Path
 
 from hydra.errors import InstantiationException
 
-from gan.data.download import DownloadError
+from gan.errors import GanError
 from gan.logs import log
 from gan.training.run_folders import CREATED
 
-# raised on purpose by this project (bad config values, CSVs, paths, downloads, disk space, a loss gone NaN),
-# each with a message that names the problem and the place; anything else is a bug and keeps its traceback.
-# Hydra wraps a constructor's ValueError (a bad config value) in an InstantiationException.
-EXPECTED = (ValueError, OSError, FloatingPointError, DownloadError, InstantiationException)
+
+# Printed as one line: the errors this project raises on purpose (gan.errors.GanError: bad config values, CSVs,
+# paths, downloads, disk space, a loss gone NaN), and the operating system's own report on a file it names
+# (permission denied, a read-only file system): both name the problem and the place, and neither is a bug here.
+# Anything else is a bug and keeps its traceback.
+def expected(error: BaseException) -> bool:
+    """Is ``error`` one to print as one line (above), also when Hydra wraps it (``Error in call to target``)?"""
+    if isinstance(error, InstantiationException):
+        return error.__cause__ is not None and expected(error.__cause__)
+    return isinstance(error, GanError) or (isinstance(error, OSError) and error.filename is not None)
+
+
 TRACEBACK_ENV = "GAN_TRACEBACK"  # set to 1 to see the traceback of an expected error too
 
 
@@ -33,7 +41,9 @@ def reported_errors(own: Iterable[Path] = ()) -> Iterator[None]:
     created (``remove_created``), ``own`` naming the folders it may remove whole."""
     try:
         yield
-    except EXPECTED as error:
+    except Exception as error:
+        if not expected(error):
+            raise
         remove_created(own)
         if os.environ.get(TRACEBACK_ENV):
             raise
@@ -43,7 +53,7 @@ def reported_errors(own: Iterable[Path] = ()) -> Iterator[None]:
 def message(error: BaseException) -> str:
     """The error's one line; for a bad value in a constructor that Hydra instantiates, the constructor's own
     message rather than Hydra's three-line wrapper (``Error in call to target ...``)."""
-    if isinstance(error, InstantiationException) and isinstance(error.__cause__, EXPECTED):
+    if isinstance(error, InstantiationException) and error.__cause__ is not None:
         return message(error.__cause__)
     return str(error)
 

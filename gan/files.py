@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from gan.errors import ConfigError, DiskFullError
 from gan.logs import log
 
 # a temporary file left by a process that no longer runs is removed by the next write beside it; one from an
@@ -49,7 +50,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
         if _disk_full(error, path.parent):
             free = shutil.disk_usage(path.parent).free
-            raise OSError(f"no space left on the device writing {path} ({free / 2**20:.1f} MiB free)") from error
+            raise DiskFullError(f"no space left on the device writing {path} ({free / 2**20:.1f} MiB free)") from error
         raise
     finally:
         tmp.unlink(missing_ok=True)
@@ -94,7 +95,7 @@ def _running(pid: int) -> bool:
     return True
 
 
-class UnsafeFileError(ValueError):
+class UnsafeFileError(ConfigError):
     """A file that holds more than tensors and plain values: unpickling it would run code, so it is not loaded."""
 
 

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from gan.cli import reported_errors
+from gan.errors import ConfigError
 
 
 def main() -> None:
@@ -39,7 +40,7 @@ def main() -> None:
     run = gan.load(args.run)
     seed = run.config.seed if args.seed is None else args.seed
     if args.samples is not None and args.samples < 2:
-        raise ValueError(f"--samples {args.samples}: at least 2 are needed")
+        raise ConfigError(f"--samples {args.samples}: at least 2 are needed")
     settings = [(psi, False) for psi in (args.truncation or [None])]
     if args.drs:
         settings += [(psi, True) for psi, _ in settings]

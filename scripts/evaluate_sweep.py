@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from gan.cli import reported_errors
+from gan.errors import MissingFileError
 
 COLUMNS = ("modes", "high_quality", "confident", "kl", "precision", "recall", "density", "coverage")
 
@@ -39,7 +40,7 @@ def main() -> None:
 
     runs = [run for run in read_sweep(args.sweep) if run["summary"]]
     if not runs:
-        raise FileNotFoundError(f"{args.sweep}: no finished runs (with summary.json) found")
+        raise MissingFileError(f"{args.sweep}: no finished runs (with summary.json) found")
     keys = [k for k in varying_keys(runs) if k != args.group]
     settings = [(psi, drs) for drs in ([False, True] if args.drs else [False]) for psi in args.truncation]
     groups: dict[tuple, list[dict]] = {}

@@ -22,6 +22,7 @@ import argparse
 from pathlib import Path
 
 from gan.cli import reported_errors
+from gan.errors import ConfigError
 
 # torch, Hydra and the project's modules are imported inside the functions that need them: --help stays fast
 
@@ -205,7 +206,7 @@ COMMANDS = {
 CONDITIONAL_ONLY = "interpolate-digits"
 
 
-class UsageError(ValueError):
+class UsageError(ConfigError):
     """A request this run cannot draw; reported through argparse's usage message."""
 
 

@@ -18,8 +18,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from gan.cli import EXPECTED, fail, remove_created, reported_errors
+from gan.cli import expected, fail, remove_created, reported_errors
 from gan.cli import message as error_message
+from gan.errors import ConfigError
 from gan.logs import log
 from gan.training.run_folders import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
 
@@ -46,7 +47,7 @@ def resumed_config(checkpoint: Path, saved: dict):
         elif OmegaConf.select(saved_cfg, key, default=_ABSENT) != value:
             changed.append(text)
     if changed:
-        raise ValueError(
+        raise ConfigError(
             f"resume= continues a run with its own config; {', '.join(changed)} would change it. "
             f"A resume may change only {', '.join(sorted(RESUME_MAY_CHANGE))}; start a new run for anything else."
         )
@@ -101,9 +102,9 @@ def main(cfg) -> float | None:
         try:
             return run(cfg, folder)
         except Exception as error:
-            expected = isinstance(error, EXPECTED)
-            message = error_message(error) if expected else f"{type(error).__name__}: {error}"
-            if expected:
+            planned = expected(error)
+            message = error_message(error) if planned else f"{type(error).__name__}: {error}"
+            if planned:
                 log.error(f"error: {message}")
             else:  # a bug: its traceback goes to train.log and the console
                 log.exception(f"error: {message}")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gan.errors import ConfigError, MissingFileError, NotAFileError
 from gan.files import atomic_path, load_rebuildable
 
 PIXELS = 28 * 28
@@ -21,7 +22,7 @@ COLUMNS = 1 + PIXELS
 CLASSES = 10
 
 
-class CsvFormatError(ValueError):
+class CsvFormatError(ConfigError):
     """A CSV that is not ``label, 784 pixels`` rows; the message names the file, the line and the problem."""
 
     def __init__(self, path, line: int | None, problem: str):
@@ -150,9 +151,9 @@ def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
 def _existing_csv(path) -> Path:
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a directory, not a CSV file")
+        raise NotAFileError(f"{path}: is a directory, not a CSV file")
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such CSV file")
+        raise MissingFileError(f"{path}: no such CSV file")
     return path
 
 

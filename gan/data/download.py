@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan.errors import ConfigError, GanError
 from gan.files import atomic_path
 
 # name -> MD5 of the uncompressed bytes, as published with the dataset
@@ -62,7 +63,7 @@ FASHION_MNIST = IdxDataset(
 DATASETS = {"mnist": MNIST, "fashion_mnist": FASHION_MNIST}  # data.download -> the files it names
 
 
-class DownloadError(RuntimeError):
+class DownloadError(GanError, RuntimeError):
     """Every mirror failed for one file; the message lists each mirror and why."""
 
 
@@ -111,11 +112,11 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
     """An IDX1 (labels) or IDX3 (images, flattened to 784 columns) file as a uint8 array."""
     zero, dtype, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype != 0x08 or ndim not in (1, 3):
-        raise ValueError(f"{name}: not an IDX file of unsigned bytes (header {data[:4].hex()})")
+        raise ConfigError(f"{name}: not an IDX file of unsigned bytes (header {data[:4].hex()})")
     shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if array.size != np.prod(shape):
-        raise ValueError(f"{name}: {array.size} bytes of data for shape {shape}")
+        raise ConfigError(f"{name}: {array.size} bytes of data for shape {shape}")
     return array.reshape(shape[0], -1) if ndim == 3 else array
 
 
@@ -139,5 +140,5 @@ def download_mnist(train_csv: Path, test_csv: Path, mirrors=DEFAULT_MIRRORS, log
         images = parse_idx(fetch(f"{prefix}-images-idx3-ubyte.gz", mirrors, log, dataset), "images")
         labels = parse_idx(fetch(f"{prefix}-labels-idx1-ubyte.gz", mirrors, log, dataset), "labels")
         if len(images) != len(labels):
-            raise ValueError(f"{dataset.name} {prefix}: {len(images)} images but {len(labels)} labels")
+            raise ConfigError(f"{dataset.name} {prefix}: {len(images)} images but {len(labels)} labels")
         write_csv(csv_path, labels, images)

@@ -14,6 +14,7 @@ import math
 import torch
 
 from gan.data.updates import UpdatesDataModule
+from gan.errors import ConfigError
 from gan.evaluation.manifold import ManifoldMetrics
 from gan.evaluation.metrics import mode_counts
 from gan.models.sampling import render
@@ -39,7 +40,7 @@ class GaussianMixture:
 
     def __init__(self, means: torch.Tensor, std: float):
         if not std > 0:
-            raise ValueError(f"data.std must be > 0, got {std}")
+            raise ConfigError(f"data.std must be > 0, got {std}")
         self.means, self.std = means, std
 
     def sample(self, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,13 +95,13 @@ class MixtureDataModule(UpdatesDataModule):
             ("samples", samples),
         ):
             if value < 1:
-                raise ValueError(f"data.{key} must be >= 1, got {value}")
+                raise ConfigError(f"data.{key} must be >= 1, got {value}")
         if means == "ring":
             centres = ring_means(modes, spacing)
         elif means == "grid" and math.isqrt(modes) ** 2 == modes:
             centres = grid_means(math.isqrt(modes), spacing)
         else:
-            raise ValueError(f"data.means={means} with data.modes={modes}: use ring (any modes) or grid (a square)")
+            raise ConfigError(f"data.means={means} with data.modes={modes}: use ring (any modes) or grid (a square)")
         self.mixture = GaussianMixture(centres, std)
         self.name, self.samples, self.seed = name, samples, seed
         self.batch_size, self.chunk_size, self.shuffle, self.pack = batch_size, chunk_size, shuffle, pack

@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 from gan.data.csv_files import CLASSES, load_csv
 from gan.data.download import DATASETS, DEFAULT_MIRRORS, download_mnist
 from gan.data.updates import UpdatesDataModule
+from gan.errors import ConfigError, MissingFileError
 from gan.files import atomic_path
 
 
@@ -72,16 +73,16 @@ class MnistDataModule(UpdatesDataModule):
         super().__init__()
         for key, value in (("batch_size", batch_size), ("chunk_size", chunk_size), ("pack", pack)):
             if value < 1:
-                raise ValueError(f"data.{key} must be >= 1, got {value}")
+                raise ConfigError(f"data.{key} must be >= 1, got {value}")
         if download is not None and download not in DATASETS:
-            raise ValueError(f"data.download={download} is not a built-in dataset: one of {', '.join(DATASETS)}")
+            raise ConfigError(f"data.download={download} is not a built-in dataset: one of {', '.join(DATASETS)}")
         self.data_dir, self.train_csv = Path(data_dir), Path(train_csv)
         self.test_csv = None if test_csv is None else Path(test_csv)
         self.download = download
         self.name = name or self.train_csv.stem  # names the judge and the metrics tables
         self.class_names = [str(c) for c in class_names] if class_names is not None else [str(c) for c in range(10)]
         if len(self.class_names) != CLASSES:
-            raise ValueError(f"data.class_names has {len(self.class_names)} names; the labels are 0..{CLASSES - 1}")
+            raise ConfigError(f"data.class_names has {len(self.class_names)} names; the labels are 0..{CLASSES - 1}")
         self._check_pairing()
         self.mirrors = list(mirrors)
         self.batch_size, self.chunk_size, self.shuffle, self.seed = batch_size, chunk_size, shuffle, seed
@@ -115,7 +116,7 @@ class MnistDataModule(UpdatesDataModule):
         own_train, own_test = self._is_default(self.train_csv, "train"), self._is_default(self.test_csv, "test")
         if own_train != own_test:
             dataset = DATASETS[self.download].name
-            raise ValueError(
+            raise ConfigError(
                 f"data.train_csv={self.train_csv} and data.test_csv={self.test_csv}: only one of them is "
                 f"{dataset}'s own CSV, so samples would be judged against another dataset's images. "
                 "For your own CSVs use data=csv data.train_csv=PATH data.test_csv=PATH."
@@ -133,7 +134,7 @@ class MnistDataModule(UpdatesDataModule):
             download_mnist(self._default_csv("train"), self._default_csv("test"), mirrors, dataset=dataset)
         for key, path in (("train_csv", self.train_csv), ("test_csv", self.test_csv)):
             if path is not None and not path.exists():  # a user's own CSV is never replaced by a download
-                raise FileNotFoundError(f"{path}: no such CSV file (data.{key})")
+                raise MissingFileError(f"{path}: no such CSV file (data.{key})")
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from gan.data.csv_files import PIXELS, load_csv
 from gan.data.mnist import MnistDataModule
+from gan.errors import ConfigError
 from gan.files import atomic_path, load_rebuildable
 
 
@@ -47,7 +48,7 @@ class StackedMnistDataset:
 
     def __init__(self, train_csv, test_csv, samples=128_000, channels=3, seed=0, cache_dir="data/cache"):
         if samples < 1 or channels < 1:
-            raise ValueError(f"Stacked MNIST needs samples >= 1 and channels >= 1, got {samples} and {channels}")
+            raise ConfigError(f"Stacked MNIST needs samples >= 1 and channels >= 1, got {samples} and {channels}")
         train_labels, train_pixels = load_csv(train_csv, cache_dir)
         test_labels, test_pixels = load_csv(test_csv, cache_dir)
         pool_labels, pool_pixels = torch.cat([train_labels, test_labels]), torch.cat([train_pixels, test_pixels])
@@ -94,9 +95,9 @@ class StackedMnistDataModule(MnistDataModule):
         super().__init__(**mnist)
         for key, value in (("samples", samples), ("channels", channels)):
             if value < 1:
-                raise ValueError(f"data.{key} must be >= 1, got {value}")
+                raise ConfigError(f"data.{key} must be >= 1, got {value}")
         if channels > MAX_CHANNELS:
-            raise ValueError(
+            raise ConfigError(
                 f"data.channels={channels} is invalid: it must be 1, 2 or 3 (10, 100 or 1,000 modes); "
                 "a sample is shown as one colour picture"
             )
@@ -104,7 +105,7 @@ class StackedMnistDataModule(MnistDataModule):
 
     def _ensure_csvs(self) -> None:
         if self.test_csv is None:
-            raise ValueError("data.test_csv is not set: Stacked MNIST pools the training and test images")
+            raise ConfigError("data.test_csv is not set: Stacked MNIST pools the training and test images")
         super()._ensure_csvs()
 
     @property

@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from gan.data.csv_files import PIXELS
+from gan.errors import ConfigError
 from gan.evaluation.judge import judge_from_state, locate_judge
 from gan.files import load_rebuildable
 
@@ -20,7 +21,7 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical
     a straight line cuts through its low-probability middle.
     """
     if steps < 2:
-        raise ValueError(f"steps must be >= 2 (both ends), got {steps}")
+        raise ConfigError(f"steps must be >= 2 (both ends), got {steps}")
     t = torch.linspace(0, 1, steps, dtype=z_a.dtype).unsqueeze(1)
     if not spherical:
         return (1 - t) * z_a + t * z_b
@@ -72,4 +73,4 @@ def class_index(name_or_index: str, class_names: list[str]) -> int:
         return lowered.index(name_or_index.lower())
     if name_or_index.isdigit() and int(name_or_index) < len(class_names):
         return int(name_or_index)
-    raise ValueError(f"{name_or_index!r} is not a class: give an index 0..9 or one of {', '.join(class_names)}")
+    raise ConfigError(f"{name_or_index!r} is not a class: give an index 0..9 or one of {', '.join(class_names)}")

@@ -10,6 +10,7 @@ from PIL import Image
 
 from gan.data.csv_files import PIXELS
 from gan.data.stacked import as_rgb
+from gan.errors import ConfigError
 from gan.files import atomic_path
 
 FORMATS = ("png", "npz")
@@ -28,7 +29,7 @@ def export_images(images: torch.Tensor, out, fmt: str = "png") -> Path:
     """Write ``images`` into the folder ``out``: ``000000.png``, ``000001.png``, ... or ``samples.npz``.
     Returns the folder (png) or the file (npz)."""
     if fmt not in FORMATS:
-        raise ValueError(f"--format {fmt}: one of {', '.join(FORMATS)}")
+        raise ConfigError(f"--format {fmt}: one of {', '.join(FORMATS)}")
     out = Path(out)
     pixels = as_uint8(images)
     if fmt == "npz":

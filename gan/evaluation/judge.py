@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from gan.data.csv_files import load_csv
 from gan.data.mnist import MnistDataset
+from gan.errors import ConfigError
 from gan.files import atomic_path, load_rebuildable, load_tensors
 
 FEATURES = 128
@@ -152,7 +153,7 @@ def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=N
         if isinstance(state, dict) and state.get("source") == key:
             judge, test_accuracy = judge_from_state(state)
             return judge, {"dataset": dataset, "judge": str(path), "judge_accuracy": test_accuracy}
-        raise ValueError(
+        raise ConfigError(
             f"metrics.judge={path} is the judge of other training data "
             f"({state.get('dataset', 'unknown') if isinstance(state, dict) else 'not a judge file'}), "
             f"not of {train_csv}; it is left as it is. Set metrics.judge=null to keep one judge per dataset."

@@ -20,6 +20,7 @@ from torchmetrics.image.inception import InceptionScore
 
 from gan.data.csv_files import PIXELS
 from gan.data.stacked import stack_codes
+from gan.errors import ConfigError
 from gan.evaluation.judge import JUDGE_FLOOR, untrustworthy
 from gan.evaluation.manifold import ManifoldMetrics
 from gan.logs import log
@@ -52,7 +53,7 @@ def sample_images(generator, noise, count: int, seed: int, truncation: float | N
             return drs.draw(lambda n: render(generator, seeds(n), batch_size=BATCH), count), None
         return render(generator, seeds(count), batch_size=BATCH), None
     if drs is not None:
-        raise ValueError("DRS needs an unconditional GAN: a conditional D judges a sample with its digit")
+        raise ConfigError("DRS needs an unconditional GAN: a conditional D judges a sample with its digit")
     z = seeds(count)
     digits = torch.arange(count) % generator.classes
     images = render(generator, z, one_hot(digits, generator.classes, z.dtype), batch_size=BATCH)

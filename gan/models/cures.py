@@ -15,11 +15,13 @@ from collections.abc import Callable
 
 import torch
 
+from gan.errors import ConfigError
+
 
 def truncate(seeds: torch.Tensor, psi: float, centre: float = 0.0) -> torch.Tensor:
     """Noise pulled towards ``centre`` (0 for Gaussian noise, 0.5 for uniform): ``centre + psi (z - centre)``."""
     if not 0 < psi <= 1:
-        raise ValueError(f"truncation must be in (0, 1] (1: none), got {psi}")
+        raise ConfigError(f"truncation must be in (0, 1] (1: none), got {psi}")
     return centre + psi * (seeds - centre)
 
 
@@ -38,7 +40,7 @@ class RejectionSampler:
         max_proposals: int = 100,  # x the samples asked for: a D that accepts almost nothing stops with an error
     ):
         if not 0 <= percentile <= 100:
-            raise ValueError(f"the DRS percentile must be in 0 .. 100, got {percentile}")
+            raise ConfigError(f"the DRS percentile must be in 0 .. 100, got {percentile}")
         self.discriminator = discriminator
         self.pack = getattr(discriminator, "pack", 1) if pack is None else pack
         self.percentile, self.burn_in, self.epsilon = percentile, burn_in, epsilon
@@ -80,7 +82,7 @@ class RejectionSampler:
         kept, total = [], 0
         while total < count:
             if self.proposed >= self.max_proposals * count:
-                raise ValueError(
+                raise ConfigError(
                     f"DRS kept {self.accepted} of {self.proposed:,} samples, fewer than the {count:,} asked for: "
                     "lower the percentile (more are kept)"
                 )

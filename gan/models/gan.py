@@ -16,6 +16,7 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from gan.errors import ConfigError, DivergedError
 from gan.evaluation.plots import SCATTER_POINTS, scatter_picture, tile
 from gan.models.sampling import noise_vectors, one_hot, render
 from gan.training.state import TrainingState
@@ -40,9 +41,9 @@ class GAN(L.LightningModule):
     ):
         super().__init__()
         if log_every < 1:
-            raise ValueError(f"log_every must be >= 1, got {log_every}")
+            raise ConfigError(f"log_every must be >= 1, got {log_every}")
         if ema_decay is not None and not 0 < ema_decay < 1:
-            raise ValueError(f"ema_decay must be in (0, 1), or null for none, got {ema_decay}")
+            raise ConfigError(f"ema_decay must be in (0, 1), or null for none, got {ema_decay}")
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
@@ -177,7 +178,7 @@ class GAN(L.LightningModule):
         return records
 
     def _non_finite(self, update: int, stage: int, what: str) -> FloatingPointError:
-        return FloatingPointError(
+        return DivergedError(
             f"non-finite {what} in step '{STEPS[stage]}' of update {update} (epoch {self.current_epoch}); "
             "training stopped. Checkpoints written before this point are intact; "
             "lower the learning rate or check the data."
@@ -214,7 +215,7 @@ class GAN(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint) -> None:
         if "state" not in checkpoint.get("gan", {}):
-            raise ValueError(
+            raise ConfigError(
                 "this checkpoint predates the run's own training state (gan.training.state), so it cannot be resumed "
                 "exactly; evaluate.py and generate.py still load it, and a new run can start from scratch"
             )

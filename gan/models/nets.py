@@ -17,13 +17,15 @@ Every discriminator also takes the cures for mode collapse, each off by default:
 import torch
 from torch import nn
 
+from gan.errors import ConfigError
+
 PIXELS = 28 * 28
 
 
 def _check_positive(**values) -> None:
     for name, value in values.items():
         if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+            raise ConfigError(f"{name} must be >= 1, got {value}")
 
 
 def pack_samples(images: torch.Tensor, pack: int) -> torch.Tensor:
@@ -34,7 +36,7 @@ def pack_samples(images: torch.Tensor, pack: int) -> torch.Tensor:
     if pack == 1:
         return images
     if images.dim() < 2 or images.shape[-2] % pack:
-        raise ValueError(f"pack={pack}: D needs a multiple of {pack} samples, got shape {tuple(images.shape)}")
+        raise ConfigError(f"pack={pack}: D needs a multiple of {pack} samples, got shape {tuple(images.shape)}")
     return images.reshape(*images.shape[:-2], images.shape[-2] // pack, pack * images.shape[-1])
 
 
@@ -62,7 +64,7 @@ def _spectral_norm(network: nn.Module) -> nn.Module:
 def _mlp(in_dim, hidden_dim, out_dim, leaky_slope, layer_norm, minibatch_std=False):
     _check_positive(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=out_dim)
     if leaky_slope is not None and leaky_slope < 0:
-        raise ValueError(f"leaky_slope must be >= 0 (or null for Sigmoid), got {leaky_slope}")
+        raise ConfigError(f"leaky_slope must be >= 0 (or null for Sigmoid), got {leaky_slope}")
     layers = [nn.Linear(in_dim, hidden_dim)]  # built first: the weights draw from the RNG in layer order
     layers.append(nn.Sigmoid() if leaky_slope is None else nn.LeakyReLU(leaky_slope))
     if layer_norm:

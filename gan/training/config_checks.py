@@ -5,6 +5,8 @@ import re
 
 from omegaconf import DictConfig, OmegaConf
 
+from gan.errors import ConfigError
+
 SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
 
 
@@ -95,12 +97,12 @@ def check_config(cfg: DictConfig) -> None:
         except TypeError:  # None or a string where a number belongs
             valid = False
         if not valid:
-            raise ValueError(f"{key}={value} is invalid: it must be {requirement}")
+            raise ConfigError(f"{key}={value} is invalid: it must be {requirement}")
     if OmegaConf.select(cfg, "data.batch_size", default=1) == 1:
         for key, (is_valid, instead) in FAITHFUL_REFUSES.items():
             value = OmegaConf.select(cfg, key, default=None)
             if not is_valid(value):
-                raise ValueError(
+                raise ConfigError(
                     f"{key}={value} does not apply at data.batch_size=1: the faithful mode walks the walkthrough's "
                     f"loop itself (gan/models/faithful.py); {instead}, or train with data.batch_size > 1"
                 )
@@ -108,10 +110,10 @@ def check_config(cfg: DictConfig) -> None:
     if names is not None:
         repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})
         if repeated:
-            raise ValueError(f"data.class_names repeats {', '.join(repeated)}: each class needs a name of its own")
+            raise ConfigError(f"data.class_names repeats {', '.join(repeated)}: each class needs a name of its own")
     channels = OmegaConf.select(cfg, "data.channels", default=1)
     if channels > 1 and OmegaConf.select(cfg, "model.generator.classes", default=None) is not None:
-        raise ValueError(
+        raise ConfigError(
             f"model=conditional draws one digit per image, but data.channels={channels} images stack several "
             "(Stacked MNIST): use an unconditional model"
         )

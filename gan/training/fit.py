@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from gan.errors import ConfigError
 from gan.evaluation.metrics import EpochMetrics
 from gan.files import load_tensors
 from gan.logs import log
@@ -43,7 +44,7 @@ logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 def _check_enough_data(cfg: DictConfig, data) -> None:
     """A pack (PacGAN) needs that many images at least: refuse data that gives not one whole update."""
     if data.updates_per_epoch() == 0:
-        raise ValueError(
+        raise ConfigError(
             f"model.pack={data.pack} makes D judge {data.pack} images at once, but {data.source} has "
             f"{len(data.train_set)}: not one update fits. Use a smaller model.pack or more data."
         )

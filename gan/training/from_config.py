@@ -5,6 +5,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan.data.mixtures import MixtureDataModule
 from gan.data.mnist import MnistDataset
+from gan.errors import ConfigError
 from gan.evaluation.judge import ensure_judge, untrustworthy
 from gan.evaluation.metrics import JudgeMetrics
 from gan.logs import log
@@ -42,7 +43,7 @@ def judge_metrics(cfg: DictConfig, data=None) -> JudgeMetrics:
     if isinstance(data, MixtureDataModule):  # 2D: the modes are known, no judge is needed
         return data.metrics()
     if data.test_csv is None:
-        raise ValueError(
+        raise ConfigError(
             "data.test_csv is not set: the judge measures samples against the dataset's own test images. "
             "Give data.test_csv=PATH (from the same data as data.train_csv), or train with metrics.enabled=false."
         )

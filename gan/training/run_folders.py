@@ -9,6 +9,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
+from gan.errors import FolderTakenError
+
 # keys that do not change a run's result: left out of its folder name (and so of TensorBoard's run list)
 UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trainer.enable_progress_bar"}
 # the keys `resume=` may change: how long and how a run goes on, never what it computes (docs: README, "Resume")
@@ -68,7 +70,7 @@ def new_folder(parent: str, now: str) -> str:
         except FileExistsError:
             continue
         return str(folder)
-    raise FileExistsError(f"{parent}: no free run folder for {now}")
+    raise FolderTakenError(f"{parent}: no free run folder for {now}")
 
 
 def run_dir(resume, overrides: str, now: str) -> str:

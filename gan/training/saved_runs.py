@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from gan.errors import ConfigError, MissingFileError
 from gan.files import UnsafeFileError, load_problem, load_tensors
 from gan.logs import log as run_log
 from gan.models.gan import GAN
@@ -18,7 +19,7 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     path = Path(resume)
     checkpoint = path / "checkpoints" / "last.ckpt" if path.is_dir() else path
     if not checkpoint.is_file():
-        raise FileNotFoundError(f"resume={resume}: no checkpoint at {checkpoint}")
+        raise MissingFileError(f"resume={resume}: no checkpoint at {checkpoint}")
     return checkpoint, run_folder(checkpoint)
 
 
@@ -64,7 +65,7 @@ def resumable_checkpoint(resume, log=run_log.warning) -> tuple[Path, dict]:
                 f"{updates} updates): the training between then and {lost} is not in it."
             )
             return other, saved
-    raise ValueError(f"{resume}: {checkpoint} does not load ({problem}), and no other checkpoint beside it does")
+    raise ConfigError(f"{resume}: {checkpoint} does not load ({problem}), and no other checkpoint beside it does")
 
 
 # classes a run's config names by the module they lived in before gan/ was grouped into data/, models/, ...:
@@ -103,7 +104,7 @@ def checkpoint_config(saved: dict, checkpoint: Path) -> DictConfig:
         return OmegaConf.create(_moved(saved["config"]))
     beside = checkpoint.parent.parent / ".hydra" / "config.yaml"
     if not beside.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{checkpoint} carries no config (it predates that) and {beside} does not exist: "
             "keep an older checkpoint in its run folder (RUN/checkpoints/) to load it"
         )
