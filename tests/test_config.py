@@ -85,7 +85,7 @@ def test_same_seed_same_networks_other_seed_other_networks():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("model.latent_dim=0", "latent_dim must be >= 1"),
+        ("model.latent_dim=0", "latent_dim=0 is invalid: it must be an integer >= 1"),
         ("model.discriminator.leaky_slope=-1", "leaky_slope"),
     ],
 )

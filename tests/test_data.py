@@ -123,5 +123,5 @@ def test_a_missing_user_csv_is_an_error_not_a_download(tmp_path):
 
 @pytest.mark.parametrize("key", ["batch_size", "chunk_size"])
 def test_sizes_below_one_are_rejected(key):
-    with pytest.raises(ValueError, match=f"data.{key} must be >= 1"):
+    with pytest.raises(ValueError, match=f"data.{key}=0 is invalid: it must be an integer >= 1"):
         MnistDataModule(**{key: 0})

@@ -15,7 +15,7 @@ def test_truncation_scales_the_noise_towards_its_centre():
     assert torch.equal(truncate(z, 0.5), z / 2)
     assert torch.equal(truncate(torch.tensor([0.0, 1.0]), 0.5, Uniform.centre), torch.tensor([0.25, 0.75]))
     assert torch.equal(truncate(z, 1.0, Gaussian.centre), z)
-    with pytest.raises(ValueError, match="truncation must be in"):
+    with pytest.raises(ValueError, match=r"truncation=0.0 is invalid: it must be in \(0, 1\]"):
         truncate(z, 0.0)
 
 

@@ -18,6 +18,7 @@ from gan.errors import ConfigError
 from gan.evaluation.manifold import ManifoldMetrics
 from gan.evaluation.metrics import mode_counts
 from gan.models.sampling import render
+from gan.rules import COUNT, POSITIVE
 
 HIGH_QUALITY_STDS = 3  # a sample within this many standard deviations of its nearest mean is high quality
 METRIC_SAMPLES = 2_500  # PacGAN's and VEEGAN's count
@@ -39,8 +40,7 @@ class GaussianMixture:
     """Equal-weight isotropic Gaussians at ``means`` [K, 2], each of standard deviation ``std``."""
 
     def __init__(self, means: torch.Tensor, std: float):
-        if not std > 0:
-            raise ConfigError(f"data.std must be > 0, got {std}")
+        POSITIVE.check("data.std", std)
         self.means, self.std = means, std
 
     def sample(self, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,8 +94,7 @@ class MixtureDataModule(UpdatesDataModule):
             ("pack", pack),
             ("samples", samples),
         ):
-            if value < 1:
-                raise ConfigError(f"data.{key} must be >= 1, got {value}")
+            COUNT.check(f"data.{key}", value)
         if means == "ring":
             centres = ring_means(modes, spacing)
         elif means == "grid" and math.isqrt(modes) ** 2 == modes:

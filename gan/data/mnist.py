@@ -3,14 +3,14 @@
 from pathlib import Path
 
 import torch
-from matplotlib.figure import Figure
 from torch.utils.data import Dataset
 
 from gan.data.csv_files import CLASSES, load_csv
-from gan.data.download import DATASETS, DEFAULT_MIRRORS, download_mnist
+from gan.data.download import DATASETS, download_mnist
 from gan.data.updates import UpdatesDataModule
 from gan.errors import ConfigError, MissingFileError
-from gan.files import atomic_path
+from gan.evaluation.plots import save_image
+from gan.rules import COUNT
 
 
 class MnistDataset(Dataset):
@@ -35,15 +35,9 @@ class MnistDataset(Dataset):
     def plot_image(self, index: int, path, class_names=None) -> Path:
         """Save image ``index`` as the walkthrough shows it: title ``label = N``, Blues colormap; with
         ``class_names`` (not the digits) the title names the class too: ``label = 8 (Bag)``."""
-        figure = Figure(figsize=(4, 4))
-        axes = figure.subplots()
         label = int(self.labels[index])
         named = class_names is not None and class_names[label] != str(label)
-        axes.set_title(f"label = {label}" + (f" ({class_names[label]})" if named else ""))
-        axes.imshow(self.pixels[index].reshape(28, 28).numpy(), interpolation="none", cmap="Blues")
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
-        return Path(path)
+        return save_image(self.images[index], f"label = {label}" + (f" ({class_names[label]})" if named else ""), path)
 
 
 class MnistDataModule(UpdatesDataModule):
@@ -60,7 +54,7 @@ class MnistDataModule(UpdatesDataModule):
         data_dir="data",
         train_csv="data/mnist_train.csv",
         test_csv="data/mnist_test.csv",
-        mirrors=DEFAULT_MIRRORS,
+        mirrors=(),  # empty: the dataset's published mirrors (gan.data.download.DATASETS)
         batch_size: int = 1,
         chunk_size: int = 2048,
         shuffle: bool = False,
@@ -72,8 +66,7 @@ class MnistDataModule(UpdatesDataModule):
     ):
         super().__init__()
         for key, value in (("batch_size", batch_size), ("chunk_size", chunk_size), ("pack", pack)):
-            if value < 1:
-                raise ConfigError(f"data.{key} must be >= 1, got {value}")
+            COUNT.check(f"data.{key}", value)
         if download is not None and download not in DATASETS:
             raise ConfigError(f"data.download={download} is not a built-in dataset: one of {', '.join(DATASETS)}")
         self.data_dir, self.train_csv = Path(data_dir), Path(train_csv)

@@ -10,12 +10,13 @@ import hashlib
 from pathlib import Path
 
 import torch
-from matplotlib.figure import Figure
 
 from gan.data.csv_files import PIXELS, load_csv
 from gan.data.mnist import MnistDataModule
 from gan.errors import ConfigError
+from gan.evaluation.plots import save_image
 from gan.files import atomic_path, load_rebuildable
+from gan.rules import COUNT
 
 
 def stack_codes(digits: torch.Tensor) -> torch.Tensor:
@@ -25,21 +26,6 @@ def stack_codes(digits: torch.Tensor) -> torch.Tensor:
 
 
 MAX_CHANNELS = 3  # a picture shows at most three colour channels (red, green, blue)
-
-
-def as_rgb(picture: torch.Tensor) -> torch.Tensor:
-    """[channels, H, W] with 2 channels -> 3 (red, green, and an empty blue); 1 or 3 channels as they are."""
-    if picture.shape[0] != 2:
-        return picture
-    return torch.cat([picture, torch.zeros_like(picture[:1])])
-
-
-def as_picture(image: torch.Tensor):
-    """A flat image [channels * 784] as an array to show: [28, 28] for one channel, else [28, 28, 3]
-    (red, green and blue; 2 channels show as red and green)."""
-    channels = image.numel() // PIXELS
-    picture = image.detach().reshape(channels, 28, 28).cpu()
-    return picture[0].numpy() if channels == 1 else as_rgb(picture).permute(1, 2, 0).numpy()
 
 
 class StackedMnistDataset:
@@ -77,13 +63,7 @@ class StackedMnistDataset:
 
     def plot_image(self, index: int, path, class_names=None) -> Path:
         """Save sample ``index`` in colour, titled with the digits it stacks (red, green, blue)."""
-        figure = Figure(figsize=(4, 4))
-        axes = figure.subplots()
-        axes.set_title("digits = " + " ".join(map(str, self.digits[index].tolist())))
-        axes.imshow(as_picture(self.images[index]), interpolation="none")
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
-        return Path(path)
+        return save_image(self.images[index], "digits = " + " ".join(map(str, self.digits[index].tolist())), path)
 
 
 class StackedMnistDataModule(MnistDataModule):
@@ -94,8 +74,7 @@ class StackedMnistDataModule(MnistDataModule):
     def __init__(self, samples: int = 128_000, channels: int = 3, **mnist):
         super().__init__(**mnist)
         for key, value in (("samples", samples), ("channels", channels)):
-            if value < 1:
-                raise ConfigError(f"data.{key} must be >= 1, got {value}")
+            COUNT.check(f"data.{key}", value)
         if channels > MAX_CHANNELS:
             raise ConfigError(
                 f"data.channels={channels} is invalid: it must be 1, 2 or 3 (10, 100 or 1,000 modes); "

@@ -9,10 +9,10 @@ from matplotlib.figure import Figure
 
 from gan.evaluation.judge import untrustworthy
 from gan.files import atomic_path
+from gan.training.run_folders import UNNAMED_KEYS
 
 METRICS = ("modes", "kl", "confident", "judge_fd")
 FIDELITY_DIVERSITY = ("precision", "recall", "density", "coverage")
-IGNORED_KEYS = {"sweep", "+sweep", "trainer.enable_progress_bar"}  # say nothing about the result
 
 
 def read_run(run_dir: Path) -> dict:
@@ -45,7 +45,7 @@ def read_sweep(sweep_dir) -> list[dict]:
 
 
 def varying_keys(runs: list[dict]) -> list[str]:
-    keys = sorted({k for run in runs for k in run["overrides"]} - IGNORED_KEYS)
+    keys = sorted({k for run in runs for k in run["overrides"]} - UNNAMED_KEYS)  # they say nothing about the result
     return [k for k in keys if len({run["overrides"].get(k) for run in runs}) > 1] or keys
 
 

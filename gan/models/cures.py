@@ -16,12 +16,12 @@ from collections.abc import Callable
 import torch
 
 from gan.errors import ConfigError
+from gan.rules import TRUNCATION
 
 
 def truncate(seeds: torch.Tensor, psi: float, centre: float = 0.0) -> torch.Tensor:
     """Noise pulled towards ``centre`` (0 for Gaussian noise, 0.5 for uniform): ``centre + psi (z - centre)``."""
-    if not 0 < psi <= 1:
-        raise ConfigError(f"truncation must be in (0, 1] (1: none), got {psi}")
+    TRUNCATION.check("truncation", psi)
     return centre + psi * (seeds - centre)
 
 

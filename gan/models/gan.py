@@ -19,6 +19,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from gan.errors import ConfigError, DivergedError
 from gan.evaluation.plots import SCATTER_POINTS, scatter_picture, tile
 from gan.models.sampling import noise_vectors, one_hot, render
+from gan.rules import COUNT, EMA_DECAY
 from gan.training.state import TrainingState
 
 STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
@@ -40,10 +41,8 @@ class GAN(L.LightningModule):
         max_images: int | None = None,  # stop once this many real images have been seen (None: no limit)
     ):
         super().__init__()
-        if log_every < 1:
-            raise ConfigError(f"log_every must be >= 1, got {log_every}")
-        if ema_decay is not None and not 0 < ema_decay < 1:
-            raise ConfigError(f"ema_decay must be in (0, 1), or null for none, got {ema_decay}")
+        COUNT.check("log_every", log_every)
+        EMA_DECAY.check("model.ema_decay", ema_decay)
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise

@@ -17,15 +17,14 @@ Every discriminator also takes the cures for mode collapse, each off by default:
 import torch
 from torch import nn
 
+from gan.data.csv_files import PIXELS
 from gan.errors import ConfigError
-
-PIXELS = 28 * 28
+from gan.rules import COUNT, LEAKY_SLOPE
 
 
 def _check_positive(**values) -> None:
     for name, value in values.items():
-        if value < 1:
-            raise ConfigError(f"{name} must be >= 1, got {value}")
+        COUNT.check(name, value)
 
 
 def pack_samples(images: torch.Tensor, pack: int) -> torch.Tensor:
@@ -63,8 +62,7 @@ def _spectral_norm(network: nn.Module) -> nn.Module:
 
 def _mlp(in_dim, hidden_dim, out_dim, leaky_slope, layer_norm, minibatch_std=False):
     _check_positive(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=out_dim)
-    if leaky_slope is not None and leaky_slope < 0:
-        raise ConfigError(f"leaky_slope must be >= 0 (or null for Sigmoid), got {leaky_slope}")
+    LEAKY_SLOPE.check("leaky_slope", leaky_slope)
     layers = [nn.Linear(in_dim, hidden_dim)]  # built first: the weights draw from the RNG in layer order
     layers.append(nn.Sigmoid() if leaky_slope is None else nn.LeakyReLU(leaky_slope))
     if layer_norm:

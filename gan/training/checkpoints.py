@@ -10,8 +10,8 @@ from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from omegaconf import OmegaConf
 
-from gan.errors import ConfigError
 from gan.files import atomic_path, load_tensors
+from gan.rules import EVERY_MINUTES
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -37,10 +37,7 @@ class Checkpoints(Checkpoint):
     """
 
     def __init__(self, dirpath, every_minutes: float | None = 2.0):
-        if every_minutes is not None and not every_minutes > 0:
-            raise ConfigError(
-                f"checkpoints.every_minutes must be > 0, or null for epoch ends only, got {every_minutes}"
-            )
+        EVERY_MINUTES.check("checkpoints.every_minutes", every_minutes)
         self.dirpath = Path(dirpath)
         self.every_seconds = None if every_minutes is None else 60.0 * every_minutes
         self._saved_at = 0.0

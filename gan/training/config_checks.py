@@ -1,77 +1,74 @@
 """Every config value checked before anything is downloaded or trained, each message naming its key."""
 
-import math
 import re
 
 from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import ConfigError
+from gan.rules import (
+    COUNT,
+    EMA_DECAY,
+    EVERY_MINUTES,
+    LEAKY_SLOPE,
+    POSITIVE,
+    TRUNCATION,
+    Rule,
+    at_least,
+    integer,
+    optional,
+)
 
 SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
-
-
-def _integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _at_least(low):
-    return lambda v: _integer(v) and v >= low
-
-
-def _optional(test):
-    return lambda v: v is None or test(v)
-
-
-def _positive_rate(v) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-
-
 MAX_GRID_SIDE = 16  # a sample panel of at most 16 x 16 images: larger ones take gigabytes to draw and show nothing more
 MAX_METRIC_SAMPLES = 100_000  # generated images per evaluation: 10x the papers' count, a few hundred MB
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")  # a name that becomes a file name: no folders, no "..", no spaces
 
 
 def _grid(v) -> bool:
-    return len(v) == 2 and all(_integer(n) and 1 <= n <= MAX_GRID_SIDE for n in v)
+    return len(v) == 2 and all(integer(n) and 1 <= n <= MAX_GRID_SIDE for n in v)
 
 
 def _name(v) -> bool:
     return v is None or (isinstance(v, str) and NAME.fullmatch(v) is not None and ".." not in v)
 
 
-# key -> (test, what it must be); a key a config does not have (e.g. a model without leaky_slope) is skipped
+OPTIONAL_LIMIT = Rule(optional(at_least(1)), "an integer >= 1, or null for no limit")
+# key -> its rule; a key a config does not have (e.g. a model without leaky_slope) is skipped. The rules a
+# constructor also checks (COUNT, EMA_DECAY, ...) live in gan/rules.py, once.
 CHECKS = {
-    "seed": (lambda v: _integer(v) and 0 <= v < SEED_RANGE, f"an integer in 0 .. {SEED_RANGE - 1}"),
-    "threads": (_optional(_at_least(1)), "an integer >= 1, or null"),
-    "log_every": (_at_least(1), "an integer >= 1"),
-    "sample_grid": (_grid, f"[rows, cols], two integers in 1 .. {MAX_GRID_SIDE}"),
-    "max_updates": (_optional(_at_least(1)), "an integer >= 1, or null for no limit"),
-    "max_images": (_optional(_at_least(1)), "an integer >= 1, or null for no limit"),
-    "optimizer.lr": (_positive_rate, "a finite number > 0"),
-    "model.latent_dim": (_at_least(1), "an integer >= 1"),
-    "model.discriminator.leaky_slope": (_optional(lambda v: v >= 0), ">= 0, or null for Sigmoid"),
-    "model.generator.leaky_slope": (_optional(lambda v: v >= 0), ">= 0, or null for Sigmoid"),
-    "model.pack": (_at_least(1), "an integer >= 1"),
-    "model.ema_decay": (_optional(lambda v: 0 < v < 1), "in (0, 1), or null for none"),
-    "data.batch_size": (_at_least(1), "an integer >= 1"),
-    "data.chunk_size": (_at_least(1), "an integer >= 1"),
-    "data.samples": (_at_least(1), "an integer >= 1"),
-    "metrics.samples": (
-        _optional(lambda v: _integer(v) and 2 <= v <= MAX_METRIC_SAMPLES),
+    "seed": Rule(lambda v: integer(v) and 0 <= v < SEED_RANGE, f"an integer in 0 .. {SEED_RANGE - 1}"),
+    "threads": Rule(optional(at_least(1)), "an integer >= 1, or null"),
+    "log_every": COUNT,
+    "sample_grid": Rule(_grid, f"[rows, cols], two integers in 1 .. {MAX_GRID_SIDE}"),
+    "max_updates": OPTIONAL_LIMIT,
+    "max_images": OPTIONAL_LIMIT,
+    "optimizer.lr": POSITIVE,
+    "model.latent_dim": COUNT,
+    "model.discriminator.leaky_slope": LEAKY_SLOPE,
+    "model.generator.leaky_slope": LEAKY_SLOPE,
+    "model.pack": COUNT,
+    "model.ema_decay": EMA_DECAY,
+    "data.batch_size": COUNT,
+    "data.chunk_size": COUNT,
+    "data.samples": COUNT,
+    "data.channels": COUNT,
+    "data.std": POSITIVE,
+    "metrics.samples": Rule(
+        optional(lambda v: integer(v) and 2 <= v <= MAX_METRIC_SAMPLES),
         f"an integer in 2 .. {MAX_METRIC_SAMPLES:,} (a Frechet distance needs a covariance), or null",
     ),
-    "metrics.truncation": (_optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null"),
-    "metrics.drs": (lambda v: isinstance(v, bool), "true or false"),
-    "data.name": (_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
-    "checkpoints.every_minutes": (_optional(_positive_rate), "a finite number > 0, or null for epoch ends only"),
-    "trainer.max_epochs": (_optional(lambda v: _integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
+    "metrics.truncation": TRUNCATION,
+    "metrics.drs": Rule(lambda v: isinstance(v, bool), "true or false"),
+    "data.name": Rule(_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
+    "checkpoints.every_minutes": EVERY_MINUTES,
+    "trainer.max_epochs": Rule(optional(lambda v: integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
     # manual optimization steps after every batch: Lightning neither accumulates nor clips for it
-    "trainer.accumulate_grad_batches": (
+    "trainer.accumulate_grad_batches": Rule(
         lambda v: v == 1,
         "1: the GAN steps its optimizers after every batch (manual optimization); for more images per step "
         "raise data.batch_size instead",
     ),
-    "trainer.gradient_clip_val": (lambda v: v in (None, 0), "null: manual optimization does not clip gradients"),
+    "trainer.gradient_clip_val": Rule(lambda v: v in (None, 0), "null: manual optimization does not clip gradients"),
 }
 # Trainer flags the faithful batch-1 mode cannot honour (gan/models/faithful.py): it steps the raw optimizers,
 # so Lightning's step counter, its batches (chunks of images there) and its precision plugin do not apply
@@ -88,16 +85,10 @@ _ABSENT = object()
 
 def check_config(cfg: DictConfig) -> None:
     """Reject a bad value before anything is downloaded or trained, naming its key."""
-    for key, (is_valid, requirement) in CHECKS.items():
+    for key, rule in CHECKS.items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
-        if value is _ABSENT:
-            continue
-        try:
-            valid = is_valid(value)
-        except TypeError:  # None or a string where a number belongs
-            valid = False
-        if not valid:
-            raise ConfigError(f"{key}={value} is invalid: it must be {requirement}")
+        if value is not _ABSENT:
+            rule.check(key, value)
     if OmegaConf.select(cfg, "data.batch_size", default=1) == 1:
         for key, (is_valid, instead) in FAITHFUL_REFUSES.items():
             value = OmegaConf.select(cfg, key, default=None)

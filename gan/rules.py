@@ -1,0 +1,50 @@
+"""Rules for values, each kept once: a test, and what a valid value is.
+
+A constructor checks its own arguments with them (so plain Python use is checked too), and
+gan/training/config_checks.py checks a whole config with the same rules before anything is downloaded or trained.
+"""
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+from gan.errors import ConfigError
+
+
+def integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def at_least(low: int) -> Callable[[object], bool]:
+    return lambda v: integer(v) and v >= low
+
+
+def optional(test: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda v: v is None or test(v)
+
+
+def positive_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+class Rule(NamedTuple):
+    test: Callable[[object], bool]
+    requirement: str  # what a valid value is, for the message: "an integer >= 1"
+
+    def check(self, key: str, value):
+        """``value``, if the rule holds; else a ConfigError naming ``key``, the value and the requirement."""
+        try:
+            valid = self.test(value)
+        except TypeError:  # None or a string where a number belongs
+            valid = False
+        if not valid:
+            raise ConfigError(f"{key}={value} is invalid: it must be {self.requirement}")
+        return value
+
+
+COUNT = Rule(at_least(1), "an integer >= 1")
+POSITIVE = Rule(positive_number, "a finite number > 0")
+EMA_DECAY = Rule(optional(lambda v: 0 < v < 1), "in (0, 1), or null for none")
+LEAKY_SLOPE = Rule(optional(lambda v: v >= 0), ">= 0, or null for Sigmoid")
+TRUNCATION = Rule(optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null")
+EVERY_MINUTES = Rule(optional(positive_number), "a finite number > 0, or null for epoch ends only")
