@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import MissingFileError
-from gan.files import atomic_path
+from gan.file_safety import atomic_path
 from gan.logs import log
 
 

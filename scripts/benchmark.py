@@ -2,7 +2,8 @@
 
     python scripts/benchmark.py                    # all three models, 1 thread, 3 repeats
     python scripts/benchmark.py --model improved-randn --samples 5000 --threads 2 --repeats 5
-    python scripts/benchmark.py --model dcgan      # the DCGAN update against a plain loop, batch 64
+    python scripts/benchmark.py --model dcgan      # the DCGAN update against a plain loop, batch 64, 32-true and bf16
+    python scripts/benchmark.py --model dcgan --batched-samples 20000 --repeats 2   # the same, shorter
     python scripts/benchmark.py --model baseline --profile   # where the faithful mode's time goes: one chunk
     python scripts/benchmark.py --samples 60000 --skip-walkthrough --repeats 2   # a full epoch: (b) against (p)
 
@@ -15,10 +16,12 @@ Rows (images/s, median of the repeats; repeats alternate between the rows):
       ((a), (p) and (b): the first --samples training images, 10,000 by default; 60,000 is a full epoch)
   (c) a plain PyTorch loop of the same three-step update over in-memory tensors, the same networks: batch 256
       for the MLPs, 64 for the DCGAN (model=dcgan, which has no (a), (p) or (b))
-  (d) this project at that batch size through Trainer.fit ((c) and (d): all 60,000 training images, one epoch)
+  (d) this project at that batch size through Trainer.fit ((c) and (d): all 60,000 training images, one epoch,
+      or --batched-samples of them)
+  (f) (d) with trainer.precision=bf16-mixed: autocast to bfloat16 on the CPU, the losses in float32
   (e) loading the 60,000 training images: the first CSV parse against the cached tensors
 "time ratio" is time per image against the row's reference ((b) against (p) and against (a), (d)/(c),
-cached/parse): below 1 is faster.
+(f)/(d), cached/parse): below 1 is faster.
 Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
 """
 
@@ -91,9 +94,10 @@ def time_plain_faithful(images: torch.Tensor, overrides: list[str], weights: dic
     return seconds
 
 
-def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path, weights=None) -> float:
+def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path, weights=None, precision="32-true"):
     cfg = compose(
         *overrides,
+        f"trainer.precision={precision}",
         "data=csv",
         f"data.train_csv={csv}",
         f"data.data_dir={workdir}",
@@ -166,6 +170,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     parser.add_argument("--profile", action="store_true", help="profile one faithful chunk of --model, then stop")
     parser.add_argument("--skip-walkthrough", action="store_true", help="leave out row (a): full epochs run faster")
+    parser.add_argument("--batched-samples", type=int, default=60_000, help="training images for (c), (d), (f)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # keep the table readable
@@ -184,6 +189,12 @@ def main() -> None:
         return
 
     subset = all_images[: args.samples]
+    batched_csv = source
+    if args.batched_samples < len(all_images):
+        batched_csv = workdir / "batched_subset.csv"
+        with open(source) as f, open(batched_csv, "w") as out:
+            out.writelines(line for _, line in zip(range(args.batched_samples), f, strict=False))
+        all_images = all_images[: args.batched_samples]
     table = ["| model | row | images/s | time ratio |", "| --- | --- | --- | --- |"]
     identical = []
     for name in MODELS if args.model == "all" else [args.model]:
@@ -203,9 +214,15 @@ def main() -> None:
             )
         plain_batched = f"(c) plain loop, batch {batch}"
         rows[plain_batched] = (lambda o=overrides, b=batch: time_plain_batched(all_images, o, b), [], len(all_images))
-        rows[f"(d) project, batch {batch}"] = (
-            lambda o=overrides, b=batch: time_project(source, o, b, workdir),
+        project_batched = f"(d) project, batch {batch}"
+        rows[project_batched] = (
+            lambda o=overrides, b=batch: time_project(batched_csv, o, b, workdir),
             [plain_batched],
+            len(all_images),
+        )
+        rows[f"(f) project, batch {batch}, bf16-mixed"] = (
+            lambda o=overrides, b=batch: time_project(batched_csv, o, b, workdir, precision="bf16-mixed"),
+            [project_batched],
             len(all_images),
         )
         seconds = {row: [] for row in rows}
@@ -241,7 +258,8 @@ def main() -> None:
         f"| {cached_s / parse_s:.3f}x |"
     )
     print(
-        f"\n{args.samples:,} images for (a), (p) and (b), 60,000 for (c) and (d); {args.threads} thread(s); "
+        f"\n{args.samples:,} images for (a), (p) and (b), {len(all_images):,} for (c), (d) and (f); "
+        f"{args.threads} thread(s); "
         f"median of {args.repeats} alternating repeats\n"
     )
     print("\n".join(table))

@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     import gan
     from gan.evaluation.sweep_report import read_sweep, varying_keys
-    from gan.files import atomic_path
+    from gan.file_safety import atomic_path
 
     runs = [run for run in read_sweep(args.sweep) if run["summary"]]
     if not runs:

@@ -170,7 +170,7 @@ def scatter(args, module, cfg, checkpoint):
     from hydra.utils import instantiate
 
     from gan.evaluation.plots import save_scatter
-    from gan.files import atomic_path
+    from gan.file_safety import atomic_path
     from gan.models.cures import truncate
     from gan.models.sampling import noise_vectors, render
     from gan.training.saved_runs import run_folder
@@ -254,7 +254,7 @@ def main(argv=None) -> None:
 
     from gan.evaluation.explore import class_index, find_judge, judge_titles
     from gan.evaluation.plots import save_sample_grid
-    from gan.files import atomic_path
+    from gan.file_safety import atomic_path
     from gan.models.cures import truncate
     from gan.models.sampling import render
     from gan.training.saved_runs import load_run, run_folder

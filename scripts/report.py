@@ -22,7 +22,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     from gan.evaluation.sweep_report import grouped_table, markdown_table, plot, read_sweep
-    from gan.files import atomic_path  # after the arguments: --help stays fast
+    from gan.file_safety import atomic_path  # after the arguments: --help stays fast
 
     runs = read_sweep(args.sweep)
     if not runs:

@@ -82,6 +82,15 @@ def run_script(script: str, *args, cwd, timeout=180, env=None):
     )
 
 
+def start_script(script: str, *args, cwd):
+    """``python scripts/<script> args...`` started in ``cwd`` (to signal or kill it); returns the Popen."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, ROOT / "scripts" / script, *map(str, args)]
+    return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def quiet_csv_run(csv, data_dir) -> list[str]:
     """train.py overrides for a short, quiet run on a tiny CSV (no judge, no bar)."""
     return [

@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -8,7 +5,7 @@ from hydra.utils import instantiate
 from gan.config import CONF_DIR as CONF
 from gan.models import losses, nets, noise
 from gan.training.from_config import build_module
-from tests.conftest import ROOT, compose_config
+from tests.conftest import ROOT, compose_config, run_script
 
 GROUPS = ["data", "loss", "optimizer", "noise", "trainer", "model"]
 OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF / group).glob("*.yaml"))]
@@ -95,9 +92,7 @@ def test_bad_values_name_the_problem(override, message):
 
 
 def test_an_unknown_option_lists_the_valid_ones():
-    result = subprocess.run(
-        [sys.executable, "scripts/train.py", "noise=gaussian"], cwd=ROOT, capture_output=True, text=True
-    )
+    result = run_script("train.py", "noise=gaussian", cwd=ROOT)
     assert result.returncode != 0
     assert "Could not find 'noise/gaussian'" in result.stderr and "rand" in result.stderr and "randn" in result.stderr
 

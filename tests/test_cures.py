@@ -1,113 +1,128 @@
-"""The cures for mode collapse, each one override: PacGAN packing, minibatch std, spectral norm, EMA of G."""
+"""The sampling-time cures: truncation pulls the noise in, DRS keeps what the GAN's own D prefers."""
 
 import pytest
 import torch
 
-from gan.models.nets import ConditionalDiscriminator, ConvDiscriminator, Discriminator, pack_samples
+from gan.evaluation.metrics import sample_images
+from gan.models.cures import RejectionSampler, truncate
+from gan.models.noise import Gaussian, Uniform
 from gan.training.fit import train
-from gan.training.from_config import build_module
-from tests.conftest import compose_config, tiny_run_config
-
-MODELS = ["model=baseline", "model=improved", "model=conditional", "model=dcgan"]
+from tests.conftest import compose_config, run_script
 
 
-def test_packing_concatenates_consecutive_samples():
-    images = torch.arange(12.0).reshape(4, 3)
-    assert torch.equal(pack_samples(images, 2), torch.tensor([[0.0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]))
-    assert pack_samples(images, 1) is images
-    with pytest.raises(ValueError, match="multiple of 3"):
-        pack_samples(images, 3)
+def test_truncation_scales_the_noise_towards_its_centre():
+    z = torch.tensor([[-2.0, 1.0], [0.0, 4.0]])
+    assert torch.equal(truncate(z, 0.5), z / 2)
+    assert torch.equal(truncate(torch.tensor([0.0, 1.0]), 0.5, Uniform.centre), torch.tensor([0.25, 0.75]))
+    assert torch.equal(truncate(z, 1.0, Gaussian.centre), z)
+    with pytest.raises(ValueError, match=r"truncation=0.0 is invalid: it must be in \(0, 1\]"):
+        truncate(z, 0.0)
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_pack_widens_only_the_first_layer_of_d(model):
-    plain, packed = build_module(compose_config(model)), build_module(compose_config(model, "model.pack=3"))
-    first = [p for p in plain.discriminator.parameters()][0]
-    first_packed = [p for p in packed.discriminator.parameters()][0]
-    assert first_packed.shape[1] == 3 * first.shape[1]  # Linear: in_features; Conv2d: in_channels
-    assert [p.shape for p in plain.generator.parameters()] == [p.shape for p in packed.generator.parameters()]
+class PrefersRight(torch.nn.Module):
+    """A 'discriminator' that finds points with x > 0 real: probability sigmoid(4 x)."""
+
+    pack = 1
+
+    def forward(self, points):
+        return torch.sigmoid(4 * points[..., :1])
 
 
-def test_a_packed_d_judges_m_samples_at_once():
-    torch.manual_seed(0)
-    mlp, conv = Discriminator(pack=2), ConvDiscriminator(pack=2).eval()
-    cond = ConditionalDiscriminator(pack=2)
-    images, labels = torch.rand(6, 784), torch.eye(10)[:6]
-    assert mlp(images).shape == conv(images).shape == cond(images, labels).shape == (3, 1)
-    assert mlp(images[:2]).shape == (1, 1)  # the walkthrough's batch size 1, packed: one judgement of 2 images
-    # the conv D stacks the m samples as channels: its first layer sees both
-    swapped = images.clone()
-    swapped[1] = torch.rand(784)
-    assert conv(images)[0] != conv(swapped)[0] and conv(images)[1] == conv(swapped)[1]
+def test_drs_keeps_more_of_what_d_finds_real():
+    random = torch.Generator().manual_seed(0)
+    sampler = RejectionSampler(PrefersRight(), burn_in=2000, seed=1)
+    kept = sampler.draw(lambda n: torch.randn(n, 2, generator=random), 3000)
+    assert kept.shape == (3000, 2)
+    assert (kept[:, 0] > 0).double().mean() > 0.75  # from 50% among the proposals
+    assert 0 < sampler.acceptance < 1
 
 
-def test_pack_draws_m_times_the_images_per_update(tiny_csv, tmp_path):
-    cfg = tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "model.pack=2")
-    summary = train(cfg, tmp_path / "run")  # batch size 1: each update takes 2 real and 2 + 2 fake images
-    assert summary["updates"] == 100
+def test_drs_keeps_or_drops_a_pack_together():
+    class PackedPrefersRight(torch.nn.Module):
+        pack = 2
+
+        def forward(self, points):  # [N, 2] -> [N / 2, 1]: both points of a pair judged at once
+            return torch.sigmoid(4 * points.reshape(-1, 4)[:, :1])
+
+    sampler = RejectionSampler(PackedPrefersRight(), pack=2, burn_in=100, seed=0)
+    sampler.warm_up(lambda n: torch.randn(n, 2))
+    mask = sampler.accept(torch.randn(200, 2))
+    assert torch.equal(mask[0::2], mask[1::2])
 
 
-def test_minibatch_std_lets_d_see_the_spread_of_its_batch():
-    torch.manual_seed(0)
-    sample = torch.rand(1, 784)
-    diverse = torch.cat([sample, torch.rand(7, 784)])
-    collapsed = torch.cat([sample, sample.repeat(7, 1) + 0.01 * torch.rand(7, 784)])
-    with_std = Discriminator(leaky_slope=0.2, minibatch_std=True)
-    without = Discriminator(leaky_slope=0.2)
-    assert with_std(diverse)[0] != with_std(collapsed)[0]  # the same first sample, judged differently
-    assert torch.allclose(without(diverse)[0], without(collapsed)[0])
-    conv = ConvDiscriminator(minibatch_std=True).eval()
-    assert conv(diverse)[0] != conv(collapsed)[0]
+def test_drs_stops_with_an_error_when_d_keeps_almost_nothing():
+    class Never(torch.nn.Module):
+        def forward(self, points):
+            return torch.zeros(len(points), 1)
+
+    # gamma at the 100th percentile keeps about half of equal scores: not 10,000 of at most 10,000 proposals
+    sampler = RejectionSampler(Never(), percentile=100, burn_in=10, max_proposals=1)
+    with pytest.raises(ValueError, match="lower the percentile"):
+        sampler.draw(lambda n: torch.randn(n, 2), 10_000)
+    assert sampler.proposed == 10_000 and 0.3 < sampler.acceptance < 0.7
 
 
-def test_spectral_norm_keeps_each_weight_at_spectral_norm_1():
-    torch.manual_seed(0)
-    discriminator = Discriminator(leaky_slope=0.2, spectral_norm=True)
-    for _ in range(30):  # each training-mode forward pass runs one power iteration
-        discriminator(torch.rand(8, 784))
-    for layer in (discriminator.model[0], discriminator.model[-2]):
-        assert torch.linalg.matrix_norm(layer.weight.detach(), ord=2) == pytest.approx(1.0, abs=0.02)
+def test_sample_images_applies_truncation_to_the_seeds():
+    class Identity(torch.nn.Module):
+        latent_dim, classes = 2, None
+
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, z):
+            return z
+
+    full, _ = sample_images(Identity(), Gaussian(), 100, seed=3)
+    half, _ = sample_images(Identity(), Gaussian(), 100, seed=3, truncation=0.5)
+    assert torch.allclose(half, full / 2)
 
 
-def test_ema_weights_lag_g_and_draw_the_samples(tiny_csv, tmp_path):
-    cfg = tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "model.ema_decay=0.9")
+def test_evaluate_prints_a_row_per_setting_and_draws_the_tradeoff(tmp_path):
+    cfg = compose_config(
+        "model=mlp2d",
+        "data=ring8",
+        "data.samples=2000",
+        "max_updates=40",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+    )
     train(cfg, tmp_path / "run")
-    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
-    g, ema = state["generator.model.0.weight"], state["ema_generator.module.model.0.weight"]
-    assert not torch.equal(g, ema)
-    module = build_module(cfg)
-    module.load_state_dict(state)
-    assert module.sampler is module.ema_generator.module
-    seeds = torch.randn(4, 100)
-    one_by_one = [seed.unsqueeze(0) for seed in seeds]  # sample() draws one seed per forward pass
-    assert torch.equal(module.sample(seeds), torch.cat([module.ema_generator.module(z) for z in one_by_one]))
-    assert not torch.equal(module.sample(seeds), torch.cat([module.generator(z) for z in one_by_one]))
+    result = run_script(
+        "evaluate.py", tmp_path / "run", "--samples", 500, "--truncation", 1.0, 0.5, "--drs", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| truncation")]
+    assert len(rows) == 4 and sum("DRS" in row for row in rows) == 2
+    assert (tmp_path / "run" / "evaluation" / "tradeoff.png").is_file()
+    drawn = run_script("generate.py", tmp_path / "run", "--drs", "samples", cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert (tmp_path / "run" / "generated" / "samples_drs.png").is_file()
 
 
-def test_ema_averages_over_updates():
-    module = build_module(compose_config("model=improved", "model.ema_decay=0.5"))
-    weight = module.generator.model[0].weight
-    module.ema_generator.update_parameters(module.generator)  # the first update copies G
-    with torch.no_grad():
-        before = weight.clone()
-        weight.add_(1.0)
-    module.ema_generator.update_parameters(module.generator)
-    assert torch.allclose(module.ema_generator.module.model[0].weight, before + 0.5)  # halfway, with decay 0.5
+def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
+    def run(folder, *extra):
+        cfg = compose_config(
+            "model=mlp2d", "data=ring8", "data.samples=1000", "max_updates=20", "metrics.enabled=true",
+            "metrics.samples=400", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", *extra,
+        )  # fmt: skip
+        return train(cfg, tmp_path / folder)["metrics"]
+
+    plain, cured = run("plain"), run("cured", "metrics.drs=true", "metrics.truncation=0.8")
+    assert plain["modes"] >= 0 and cured != plain  # same weights (same seed), other samples measured
+    with pytest.raises(ValueError, match="metrics.truncation=2 is invalid"):
+        from gan.training.config_checks import check_config
+
+        check_config(compose_config("metrics.truncation=2"))
 
 
-@pytest.mark.parametrize("key", ["model.pack=0", "model.ema_decay=1.0"])
-def test_bad_cure_values_are_refused(key, tiny_csv, tmp_path):
-    from gan.training.config_checks import check_config
-
-    with pytest.raises(ValueError, match=key.split("=")[0]):
-        check_config(tiny_run_config(tiny_csv, tmp_path, key))
-
-
-def test_the_last_short_update_of_an_epoch_keeps_whole_packs():
-    from gan.data.updates import UpdateLoader
-
-    images, labels = torch.rand(200, 784), torch.zeros(200, dtype=torch.long)
-    loader = UpdateLoader(images, labels, batch_size=3 * 64, chunk_size=None, shuffle=False, seed=0, pack=3)
-    sizes = [len(images) for images, _ in loader]
-    assert len(loader) == 2
-    assert sizes == [192, 6]  # 200 = 192 + 8: the 2 images that make no whole pack of 3 are left out
+def test_evaluate_sweep_pools_each_sampling_setting_over_seeds(tmp_path):
+    tiny = ["model=mlp2d", "data=ring8", "data.samples=1000", "max_updates=20", "trainer.enable_progress_bar=false"]
+    result = run_script("train.py", "-m", "seed=0,1", "hydra.sweep.dir=sweep", *tiny, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    pooled = run_script("evaluate_sweep.py", tmp_path / "sweep", "--drs", "--samples", 500, cwd=tmp_path)
+    assert pooled.returncode == 0, pooled.stderr
+    rows = [line for line in pooled.stdout.splitlines() if line.startswith("| truncation")]
+    assert [row.split("|")[1].strip() for row in rows] == ["truncation 1", "truncation 1, DRS"]
+    assert all(row.split("|")[2].strip() == "2" for row in rows)  # two seeds pooled in each
+    assert (tmp_path / "sweep" / "sampling_cures.md").is_file()

@@ -2,34 +2,35 @@
 
 import json
 import re
-import subprocess
-import sys
 
-from tests.conftest import ROOT, synthetic, write_csv
+import pytest
+
+from tests.conftest import run_script, synthetic, write_csv
 
 
-def test_two_ddp_processes_train_identical_networks_on_different_data(tmp_path):
+@pytest.mark.parametrize(
+    ("batch", "updates_per_epoch"),
+    [([], 100), (["data.batch_size=8"], 13)],  # 100 images per rank: 100 faithful updates, or 12 of 8 and one of 4
+    ids=["faithful", "batched"],
+)
+def test_two_ddp_processes_train_identical_networks_on_different_data(tmp_path, batch, updates_per_epoch):
     csv = write_csv(tmp_path / "tiny.csv", *synthetic(200))
-    result = subprocess.run(
-        [
-            sys.executable,
-            ROOT / "scripts" / "train.py",
-            "model=improved",
-            "noise=randn",
-            "data=csv",
-            f"data.train_csv={csv}",
-            f"data.data_dir={tmp_path}",
-            "data.chunk_size=16",
-            "metrics.enabled=false",
-            "trainer.max_epochs=2",
-            "trainer.enable_progress_bar=false",
-            "trainer.accelerator=cpu",
-            "trainer.devices=2",
-            "+trainer.strategy=ddp_find_unused_parameters_true",
-        ],
+    result = run_script(
+        "train.py",
+        "model=improved",
+        "noise=randn",
+        "data=csv",
+        f"data.train_csv={csv}",
+        f"data.data_dir={tmp_path}",
+        "data.chunk_size=16",
+        "metrics.enabled=false",
+        "trainer.max_epochs=2",
+        "trainer.enable_progress_bar=false",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "+trainer.strategy=ddp_find_unused_parameters_true",
+        *batch,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -38,5 +39,5 @@ def test_two_ddp_processes_train_identical_networks_on_different_data(tmp_path):
     assert summary["processes"] == 2
     # every rank's D and G were gathered and compared after training, bit for bit
     assert summary["ranks_agree"] is True
-    # each rank walked its own half of the data: 100 updates per epoch, not 200
-    assert summary["updates"] == 2 * 100
+    # each rank walked its own half of the data: 100 images per epoch, not 200
+    assert summary["updates"] == 2 * updates_per_epoch

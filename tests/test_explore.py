@@ -1,6 +1,4 @@
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -8,7 +6,7 @@ import torch
 from gan.evaluation.explore import arithmetic, interpolate
 from gan.models.noise import Gaussian, Uniform
 from gan.models.sampling import noise_vectors, render
-from tests.conftest import ROOT
+from tests.conftest import run_script
 
 
 class Spy(torch.nn.Module):
@@ -64,8 +62,8 @@ def test_arithmetic_feeds_exactly_a_plus_b_and_a_minus_b():
     assert torch.equal(fed[0], z_a) and torch.equal(fed[1], z_b)
 
 
-def run(*args, cwd):
-    result = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True)
+def run(script, *args, cwd):
+    result = run_script(script, *args, cwd=cwd)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -80,7 +78,7 @@ def trained_runs(tmp_path_factory):
     runs = {}
     for name, overrides in (("baseline", ["model=baseline"]), ("randn", ["model=improved", "noise=randn"])):
         out = run(
-            ROOT / "scripts" / "train.py",
+            "train.py",
             *overrides,
             "data=csv",
             f"data.train_csv={csv}",
@@ -96,7 +94,7 @@ def trained_runs(tmp_path_factory):
 @pytest.mark.parametrize("name", ["baseline", "randn"])
 def test_generate_writes_each_picture_and_its_tensors_from_any_run(trained_runs, name):
     folder, runs = trained_runs
-    generate = ROOT / "scripts" / "generate.py"
+    generate = "generate.py"
     run(generate, runs[name], "samples", cwd=folder)
     run(
         generate,
@@ -134,7 +132,7 @@ def test_generate_writes_each_picture_and_its_tensors_from_any_run(trained_runs,
 def test_check_discriminator_prints_d_on_real_and_noise(trained_runs):
     folder, _ = trained_runs
     out = run(
-        ROOT / "scripts" / "check_discriminator.py",
+        "check_discriminator.py",
         "data=csv",
         f"data.train_csv={folder / 'tiny.csv'}",
         f"data.data_dir={folder}",
@@ -151,7 +149,7 @@ def test_check_discriminator_prints_d_on_real_and_noise(trained_runs):
 def test_show_data_draws_images_and_an_untrained_generator(trained_runs):
     folder, _ = trained_runs
     out = run(
-        ROOT / "scripts" / "show_data.py",
+        "show_data.py",
         "data=csv",
         f"data.train_csv={folder / 'tiny.csv'}",
         f"data.data_dir={folder}",

@@ -2,15 +2,13 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan.data.mnist import MnistDataset
-from tests.conftest import ROOT
+from tests.conftest import run_script
 
 pytestmark = pytest.mark.slow
 
@@ -41,19 +39,15 @@ def test_the_downloaded_csv_holds_mnist(mnist_dir):
     ids=["baseline", "improved-randn-batch64"],
 )
 def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
-    result = subprocess.run(
-        [
-            sys.executable,
-            ROOT / "scripts" / "train.py",
-            *overrides,
-            f"data.data_dir={mnist_dir}",
-            "max_images=4096",
-            "metrics.samples=2000",
-            "trainer.enable_progress_bar=false",
-        ],
+    result = run_script(
+        "train.py",
+        *overrides,
+        f"data.data_dir={mnist_dir}",
+        "max_images=4096",
+        "metrics.samples=2000",
+        "trainer.enable_progress_bar=false",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     run_dir = tmp_path / re.search(r"run folder: (.+)", result.stdout).group(1).strip()
@@ -67,12 +61,7 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path, overrides):
     assert {"metrics/modes", "metrics/kl", "metrics/judge_fd", "metrics/judge_is"} <= set(events.Tags()["scalars"])
     summary = json.loads((run_dir / "summary.json").read_text())
     assert 1 <= summary["metrics"]["modes"] <= 10 and summary["metrics"]["judge_fd"] > 0
-    evaluated = subprocess.run(
-        [sys.executable, ROOT / "scripts" / "evaluate.py", run_dir, "--samples", "2000", "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    evaluated = run_script("evaluate.py", run_dir, "--samples", "2000", "--json", cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr
     printed = json.loads(evaluated.stdout)
     assert printed["dataset"] == "mnist" and printed["judge"]["judge_accuracy"] > 0.98  # the table names both

@@ -17,19 +17,26 @@ import torch
 from omegaconf import OmegaConf
 
 from gan.data.csv_files import CsvFormatError, load_csv, read_csv
-from gan.files import atomic_path, remove_stale_temporaries
+from gan.file_safety import atomic_path, remove_stale_temporaries
+from gan.models.faithful import FaithfulGAN
 from gan.models.gan import GAN
 from gan.training.config_checks import check_config
 from gan.training.fit import train
 from gan.training.run_folders import run_dir, run_name
 from gan.training.saved_runs import load_run, resumable_checkpoint
-from tests.conftest import ROOT, compose_config, quiet_csv_run, synthetic, tiny_run_config, write_csv
+from tests.conftest import (
+    compose_config,
+    quiet_csv_run,
+    run_script,
+    start_script,
+    synthetic,
+    tiny_run_config,
+    write_csv,
+)
 
 
 def _script(*args, cwd, timeout=120):
-    return subprocess.run(
-        [sys.executable, ROOT / "scripts" / "train.py", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
+    return run_script("train.py", *args, cwd=cwd, timeout=timeout)
 
 
 def _weights(path):
@@ -42,9 +49,7 @@ def _weights(path):
 
 def test_kill_9_mid_epoch_0_leaves_a_periodic_checkpoint_that_resumes(tiny_csv, tmp_path):
     command = [*quiet_csv_run(tiny_csv, tmp_path), "trainer.max_epochs=1000", "checkpoints.every_minutes=0.0001"]
-    process = subprocess.Popen(
-        [sys.executable, ROOT / "scripts" / "train.py", *command], cwd=tmp_path, stdout=subprocess.PIPE, text=True
-    )
+    process = start_script("train.py", *command, cwd=tmp_path)
     deadline = time.monotonic() + 90
     while not list(tmp_path.glob("lightning_logs/*/*/checkpoints/last.ckpt")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -61,32 +66,45 @@ def test_kill_9_mid_epoch_0_leaves_a_periodic_checkpoint_that_resumes(tiny_csv, 
     assert torch.load(last, weights_only=False)["gan"]["state"]["updates"] == 200
 
 
-def test_resuming_from_a_periodic_checkpoint_equals_an_uninterrupted_run(tiny_csv, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("module", "batch", "done"),
+    [
+        (FaithfulGAN, [], 200 + 2 * 32),  # chunks of 32 images: 7 per epoch; the 10th is the 2nd epoch's third
+        (GAN, ["data.batch_size=16"], 13 + 2),  # 13 batches per epoch (12 of 16, one of 8)
+    ],
+    ids=["faithful", "batched"],
+)
+def test_resuming_from_a_periodic_checkpoint_equals_an_uninterrupted_run(
+    tiny_csv, tmp_path, monkeypatch, module, batch, done
+):
     def cfg(*extra):
-        return tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.shuffle=true", *extra)
+        return tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.shuffle=true", *batch, *extra)
 
     train(cfg("trainer.max_epochs=2"), tmp_path / "whole")
-    crashed = cfg("trainer.max_epochs=2", "checkpoints.every_minutes=0.00001")  # every chunk
-    real_step, chunks = GAN.training_step, []
+    crashed = cfg("trainer.max_epochs=2", "checkpoints.every_minutes=0.00001")  # after every step
+    real_step, steps = module.training_step, []
+    crash_at = done + 1 if batch else 10
 
-    def crash_at_chunk_10(self, chunk, index):
-        chunks.append(index)
-        if len(chunks) == 10:  # the second epoch's third chunk: as if the power went
+    def crash(self, batch, index):
+        steps.append(index)
+        if len(steps) == crash_at:  # as if the power went
             raise RuntimeError("simulated hard crash")
-        return real_step(self, chunk, index)
+        return real_step(self, batch, index)
 
-    monkeypatch.setattr(GAN, "training_step", crash_at_chunk_10)
+    monkeypatch.setattr(module, "training_step", crash)
     with pytest.raises(RuntimeError, match="simulated hard crash"):
         train(crashed, tmp_path / "crashed")
     monkeypatch.undo()
     last = tmp_path / "crashed" / "checkpoints" / "last.ckpt"
-    assert torch.load(last, weights_only=False)["gan"]["state"]["updates"] == 200 + 2 * 32  # 9 chunks done
+    assert torch.load(last, weights_only=False)["gan"]["state"]["updates"] == done
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         train(crashed, tmp_path / "crashed", ckpt_path=last)
     assert not [w for w in caught if "not resumable" in str(w.message)]  # the loader is resumable, and says so
     whole, resumed = _weights(tmp_path / "whole" / "checkpoints" / "last.ckpt"), _weights(last)
     assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    if batch:  # Lightning's own count continues too: three optimizer steps per update
+        assert torch.load(last, weights_only=False)["global_step"] == 3 * 2 * 13
 
 
 def test_a_truncated_last_checkpoint_falls_back_to_the_newest_that_loads(tiny_csv, tmp_path):
@@ -134,7 +152,7 @@ def test_a_checkpoint_write_that_fails_leaves_the_previous_one_whole(tiny_csv, t
         raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 61120 vs 61040")
 
     monkeypatch.setattr(torch, "save", dies_midway)
-    monkeypatch.setattr("gan.files.shutil.disk_usage", lambda path: shutil._ntuple_diskusage(10**6, 10**6, 1024))
+    monkeypatch.setattr("gan.file_safety.shutil.disk_usage", lambda path: shutil._ntuple_diskusage(10**6, 10**6, 1024))
     longer = tiny_run_config(tiny_csv, tmp_path, "trainer.max_epochs=3")
     with pytest.raises(OSError, match=r"no space left on the device writing .*epoch=2\.ckpt"):
         train(longer, tmp_path / "run", ckpt_path=last)  # any save now fails, as on a full disk

@@ -3,8 +3,6 @@
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import lightning as L
@@ -14,7 +12,7 @@ import torch
 from gan.training.checkpoints import TrainingInterrupted
 from gan.training.config_checks import check_config
 from gan.training.fit import train
-from tests.conftest import ROOT, compose_config, tiny_run_config
+from tests.conftest import compose_config, run_script, start_script, tiny_run_config
 
 
 def config(tiny_csv, tmp_path, *overrides):
@@ -141,8 +139,6 @@ def test_invalid_values_are_rejected_naming_the_key(override, key):
 
 def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv, tmp_path):
     command = [
-        sys.executable,
-        ROOT / "scripts" / "train.py",
         "data=csv",
         f"data.train_csv={tiny_csv}",
         f"data.data_dir={tmp_path}",
@@ -151,7 +147,7 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
         "trainer.enable_progress_bar=false",
         "metrics.enabled=false",
     ]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_script("train.py", *command, cwd=tmp_path)
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob("lightning_logs/*/*/checkpoints/epoch=0.ckpt")) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -163,17 +159,7 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
     assert updates >= 200 and updates % 8 == 0
 
     epochs = updates // 200 + 2
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            ROOT / "scripts" / "train.py",
-            f"resume='{run_dir}'",
-            f"trainer.max_epochs={epochs}",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    resumed = run_script("train.py", f"resume='{run_dir}'", f"trainer.max_epochs={epochs}", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert f"run folder: {run_dir}" in resumed.stdout
     last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)

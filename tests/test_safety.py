@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan.files import UnsafeFileError, load_tensors
+from gan.file_safety import UnsafeFileError, load_tensors
 from gan.training.fit import train
 from gan.training.run_folders import run_name
 from gan.training.saved_runs import load_run

@@ -3,7 +3,6 @@
 import io
 import re
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from gan.evaluation.plots import tile
 from gan.training.config_checks import check_config
 from gan.training.fit import train
 from gan.training.saved_runs import load_run
-from tests.conftest import ROOT, compose_config, synthetic, tiny_run_config, write_csv
+from tests.conftest import ROOT, compose_config, run_script, synthetic, tiny_run_config, write_csv
 
 
 def test_gan_reads_no_lightning_loop_internals():
@@ -66,12 +65,7 @@ def test_metrics_do_not_change_training_of_a_batchnorm_model(tiny_pair, tmp_path
 def test_the_panel_shows_what_generate_draws_for_the_same_seeds(tiny_pair, tmp_path):
     run = tmp_path / "run"
     train(_dcgan(*tiny_pair, tmp_path, "metrics.enabled=false", "trainer.max_epochs=1"), run)
-    done = subprocess.run(
-        [sys.executable, "scripts/generate.py", str(run), "--no-judge", "samples"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = run_script("generate.py", run, "--no-judge", "samples", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     generated = torch.load(run / "generated" / "samples.pt", weights_only=False)["images"]
     module, _, _ = load_run(run)

@@ -1,13 +1,11 @@
 """Sweeps: a compared multirun, parallel and submitit launchers, and an Optuna search, on tiny data."""
 
 import re
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, synthetic, write_csv
+from tests.conftest import run_script, synthetic, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -20,22 +18,18 @@ def workdir(tmp_path_factory):
 def sweep(workdir, *overrides):
     """Run a multirun from ``workdir``; return the sweep folder it made."""
     before = set((workdir / "lightning_logs" / "multirun").glob("*"))
-    result = subprocess.run(
-        [
-            sys.executable,
-            ROOT / "scripts" / "train.py",
-            "-m",
-            "data=csv",
-            f"data.train_csv={workdir / 'tiny.csv'}",
-            f"data.data_dir={workdir}",
-            "metrics.enabled=false",
-            "trainer.enable_progress_bar=false",
-            "max_updates=64",
-            *overrides,
-        ],
+    result = run_script(
+        "train.py",
+        "-m",
+        "data=csv",
+        f"data.train_csv={workdir / 'tiny.csv'}",
+        f"data.data_dir={workdir}",
+        "metrics.enabled=false",
+        "trainer.enable_progress_bar=false",
+        "max_updates=64",
+        *overrides,
         cwd=workdir,
-        capture_output=True,
-        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     (new,) = set((workdir / "lightning_logs" / "multirun").glob("*")) - before
@@ -54,7 +48,7 @@ def test_a_multirun_compares_in_one_sweep_folder_and_report(workdir):
     assert all((run / "summary.json").is_file() and list(run.glob("events.out.tfevents.*")) for run in runs)
 
     (runs[0] / "summary.json").unlink()  # as if that run were still going or had failed
-    report = subprocess.run([sys.executable, ROOT / "scripts" / "report.py", sweep_dir], capture_output=True, text=True)
+    report = run_script("report.py", sweep_dir, cwd=workdir)
     assert report.returncode == 0, report.stderr
     table = [line for line in report.stdout.splitlines() if line.startswith("| ") and "---" not in line]
     assert table[0].startswith("| model | noise | dataset (judge accuracy) | status |")

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from gan.errors import ConfigError, MissingFileError, NotAFileError
-from gan.files import atomic_path, load_rebuildable
+from gan.file_safety import atomic_path, load_rebuildable
 
 PIXELS = 28 * 28
 COLUMNS = 1 + PIXELS

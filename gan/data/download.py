@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.errors import ConfigError, GanError
-from gan.files import atomic_path
+from gan.file_safety import atomic_path
 
 # name -> MD5 of the uncompressed bytes, as published with the dataset
 MNIST_FILES = {

@@ -15,7 +15,7 @@ from gan.data.csv_files import PIXELS, load_csv
 from gan.data.mnist import MnistDataModule
 from gan.errors import ConfigError
 from gan.evaluation.plots import save_image
-from gan.files import atomic_path, load_rebuildable
+from gan.file_safety import atomic_path, load_rebuildable
 from gan.rules import COUNT
 
 

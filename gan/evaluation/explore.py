@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from gan.data.csv_files import PIXELS
 from gan.errors import ConfigError
 from gan.evaluation.judge import judge_from_state, locate_judge
-from gan.files import load_rebuildable
+from gan.file_safety import load_rebuildable
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical: bool = False) -> torch.Tensor:

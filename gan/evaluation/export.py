@@ -11,7 +11,7 @@ from PIL import Image
 from gan.data.csv_files import PIXELS
 from gan.errors import ConfigError
 from gan.evaluation.plots import as_rgb
-from gan.files import atomic_path
+from gan.file_safety import atomic_path
 
 FORMATS = ("png", "npz")
 

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from gan.data.csv_files import load_csv
 from gan.data.mnist import MnistDataset
 from gan.errors import ConfigError
-from gan.files import atomic_path, load_rebuildable, load_tensors
+from gan.file_safety import atomic_path, load_rebuildable, load_tensors
 
 FEATURES = 128
 

@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from gan.data.csv_files import PIXELS
-from gan.files import atomic_path
+from gan.file_safety import atomic_path
 
 
 def _save(figure: Figure, path) -> Path:

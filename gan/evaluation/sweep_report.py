@@ -8,7 +8,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from gan.evaluation.judge import untrustworthy
-from gan.files import atomic_path
+from gan.file_safety import atomic_path
 from gan.training.run_folders import UNNAMED_KEYS
 
 METRICS = ("modes", "kl", "confident", "judge_fd")

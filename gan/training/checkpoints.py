@@ -10,7 +10,7 @@ from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from omegaconf import OmegaConf
 
-from gan.files import atomic_path, load_tensors
+from gan.file_safety import atomic_path, load_tensors
 from gan.rules import EVERY_MINUTES
 
 
@@ -31,9 +31,14 @@ class Checkpoints(Checkpoint):
     """``epoch=N.ckpt`` and ``last.ckpt`` at each epoch end, and ``last.ckpt`` every ``every_minutes`` of training
     within an epoch, so a hard kill (``kill -9``, out of memory, power loss) loses at most that long.
 
-    A checkpoint is written between chunks, where weights, optimizers, the data position and the noise RNG
-    all describe the same moment: resuming from any of them continues exactly. The schedule follows the
-    clock and the epochs, not Lightning's step counter (which this project does not advance).
+    A checkpoint is written between training steps, where weights, optimizers, the data position and the noise
+    RNG all describe the same moment: resuming from any of them continues exactly.
+
+    Why not Lightning's ``ModelCheckpoint(train_time_interval=..., save_last=True)``, which a user can still add on
+    a metric (``callbacks=best_checkpoint``): it skips any save at a ``global_step`` it has saved before, and the
+    faithful batch-1 mode does not advance ``global_step`` (gan/models/faithful.py), so its timed saves would stop
+    after the first; and a run stopped by max_updates must be saved mid-epoch, not at the epoch end
+    (``_stopped_by_limit``), or a resumed run with a larger limit would skip the rest of that epoch.
     """
 
     def __init__(self, dirpath, every_minutes: float | None = 2.0):

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import ConfigError
 from gan.evaluation.metrics import EpochMetrics
-from gan.files import load_tensors
+from gan.file_safety import load_tensors
 from gan.logs import log
 from gan.training.checkpoints import (
     AtomicCheckpointIO,

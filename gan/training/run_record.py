@@ -7,7 +7,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from gan.evaluation.plots import save_loss_curves, save_sample_grid, save_scatter
-from gan.files import atomic_path
+from gan.file_safety import atomic_path
 
 
 def loss_balance(progress: dict, equilibrium: float) -> float | None:

@@ -7,7 +7,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import ConfigError, MissingFileError
-from gan.files import UnsafeFileError, load_problem, load_tensors
+from gan.file_safety import UnsafeFileError, load_problem, load_tensors
 from gan.logs import log as run_log
 from gan.models.gan import GAN
 from gan.training.from_config import build_module

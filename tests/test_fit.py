@@ -1,13 +1,11 @@
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan.training.fit import train
-from tests.conftest import ROOT, tiny_run_config
+from tests.conftest import run_script, tiny_run_config
 
 
 def weights(module):
@@ -57,21 +55,16 @@ def test_a_loss_that_blows_up_stops_training_naming_the_step(tiny_csv, tmp_path)
 
 
 def test_train_script_writes_one_run_folder_named_by_its_overrides(tiny_csv, tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            ROOT / "scripts" / "train.py",
-            "model=improved",
-            "noise=randn",
-            "data=csv",
-            f"data.train_csv={tiny_csv}",
-            f"data.data_dir={tmp_path}",
-            "trainer.enable_progress_bar=false",
-            "metrics.enabled=false",
-        ],
+    result = run_script(
+        "train.py",
+        "model=improved",
+        "noise=randn",
+        "data=csv",
+        f"data.train_csv={tiny_csv}",
+        f"data.data_dir={tmp_path}",
+        "trainer.enable_progress_bar=false",
+        "metrics.enabled=false",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,  # lightning_logs/ goes to the working directory
     )
     assert result.returncode == 0, result.stderr
     run_dir = tmp_path / re.search(r"run folder: (.+)", result.stdout).group(1).strip()
