@@ -187,7 +187,9 @@ class EpochMetrics(L.Callback):
         # axis, images seen: Lightning takes a logged "step" as the x value
         scalars = {f"metrics/{k}": float(v) for k, v in values.items() if not isinstance(v, dict)}
         scalars |= {f"classes/{k}": float(v) for k, v in values.get("class_share", {}).items()}
-        pl_module.log_dict({**scalars, "step": float(images)})
+        # every process measures the same G with the same seeds: sync_dist averages equal values (and keeps
+        # Lightning from warning about epoch-level logging under DDP)
+        pl_module.log_dict({**scalars, "step": float(images)}, sync_dist=trainer.world_size > 1)
         log.info(f"epoch {trainer.current_epoch + 1}: {describe_metrics(values)}")
 
     def state_dict(self) -> dict:
