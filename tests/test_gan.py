@@ -93,3 +93,31 @@ def test_the_faithful_mode_refuses_lightnings_step_flags_before_any_work(tiny_cs
     result = run_script("train.py", *quiet_csv_run(tiny_csv, tmp_path), flag, cwd=tmp_path)
     assert result.returncode == 1 and "does not apply at data.batch_size=1" in result.stderr
     assert not (tmp_path / "lightning_logs").exists()  # the run folder it made is gone again
+
+
+def test_a_batched_run_equals_a_plain_pytorch_loop_bit_for_bit(tiny_csv, tmp_path):
+    """Lightning's wrappers (LightningOptimizer, manual_backward, the toggles) add no arithmetic of their own."""
+    import lightning as L
+
+    cfg = tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16")
+    _, module, data, *_ = fit(cfg, tmp_path / "r")
+
+    L.seed_everything(cfg.seed, verbose=False)
+    plain = build_module(cfg)
+    D, G, loss, noise = plain.discriminator, plain.generator, plain.loss, plain.noise
+    opt_d, opt_g = plain.optimizer(D.parameters()), plain.optimizer(G.parameters())
+
+    def step(optimizer, value):
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+
+    for real in data.train_set.images.split(16):  # file order; the epoch's last batch is short (200 = 12 x 16 + 8)
+        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+        step(opt_d, loss(D(real), ones))
+        with torch.no_grad():
+            fake = G(noise(len(real), G.latent_dim))
+        step(opt_d, loss(D(fake), zeros))
+        step(opt_g, loss(D(G(noise(len(real), G.latent_dim))), ones))
+    for trained, reference in zip(module.parameters(), plain.parameters(), strict=True):
+        assert torch.equal(trained, reference)

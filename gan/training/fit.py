@@ -79,7 +79,7 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
             f"noise {type(module.noise).__name__} ({module.latent_dim} values)",
             f"training: batch {datamodule.batch_size}, epochs {epochs}{', ' + limits if limits else ''}; "
             f"device {trainer.strategy.root_device}, {torch.get_num_threads()} thread(s), "
-            f"{trainer.world_size} process(es)",
+            f"{trainer.world_size} process(es), precision {trainer.precision}",
         ]
     )
 
