@@ -88,6 +88,25 @@ def test_early_stopping_on_a_metric_stops_the_run(tmp_path):
     assert trainer.current_epoch == 1 and module.updates == 4  # 400 points in batches of 100: one epoch
 
 
+def test_a_checkpoint_on_a_metric_is_kept_beside_the_runs_own(tmp_path):
+    cfg = compose_config(
+        "model=mlp2d",
+        "data=ring8",
+        "data.samples=400",
+        "metrics.enabled=true",
+        "metrics.samples=200",
+        "trainer.max_epochs=3",
+        "trainer.enable_progress_bar=false",
+        "callbacks=best_checkpoint",
+        "callbacks.best_checkpoint.monitor=metrics/kl",
+    )
+    trainer, *_ = fit(cfg, tmp_path / "r")
+    (best,) = (tmp_path / "r" / "checkpoints").glob("best-epoch=*.ckpt")
+    kept = torch.load(best, weights_only=False)
+    assert kept["gan"]["state"]["updates"] == 4 * (kept["epoch"] + 1)  # the project's state rides along
+    assert (tmp_path / "r" / "checkpoints" / "last.ckpt").is_file() and trainer.current_epoch == 3
+
+
 @pytest.mark.parametrize("flag", ["trainer.max_steps=30", "trainer.precision=bf16-mixed"])
 def test_the_faithful_mode_refuses_lightnings_step_flags_before_any_work(tiny_csv, tmp_path, flag):
     result = run_script("train.py", *quiet_csv_run(tiny_csv, tmp_path), flag, cwd=tmp_path)

@@ -70,6 +70,7 @@ class GAN(L.LightningModule):
         self.register_buffer("panel_labels", torch.arange(count) % (self.classes or 1), persistent=False)
         # the mean losses of D's two steps and of G's step in the last training_step (the progress bar's pair)
         self.last_losses: tuple[float, float] | None = None
+        self._stage = 0  # the step of the update under way (STEPS), to name it if D's output goes NaN
         self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
         self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)

@@ -6,7 +6,11 @@ from tqdm.auto import tqdm
 
 
 class ImageProgressBar(ProgressBar):
-    """One tqdm bar per epoch, counted in training images (all processes together)."""
+    """One tqdm bar per epoch, counted in training images (all processes together).
+
+    Built on Lightning's ``ProgressBar`` base rather than ``TQDMProgressBar``: that one counts Lightning batches,
+    which are batches of 64 images in one run and chunks of 2,048 in the faithful mode, so its totals, rates and
+    a resumed epoch's starting point would mean different things from run to run; images mean the same in all."""
 
     def __init__(self):
         super().__init__()
