@@ -113,6 +113,9 @@ class SaveOnInterrupt(L.Callback):
     Stopping at a chunk boundary keeps the checkpoint consistent: weights, optimizer state, the data
     position and the noise RNG all describe the same moment, so a resumed run continues exactly. A second
     Ctrl-C interrupts at once.
+
+    Why not Lightning's own handling: on SIGTERM it raises ``SIGTERMException`` at the next batch without saving
+    anything, and Ctrl-C interrupts in the middle of a step; neither leaves a checkpoint to resume from.
     """
 
     def __init__(self, path):
