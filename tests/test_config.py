@@ -1,6 +1,9 @@
+from pathlib import Path
+
 import pytest
 import torch
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from gan.config import CONF_DIR as CONF
 from gan.models import losses, nets, noise
@@ -100,3 +103,17 @@ def test_an_unknown_option_lists_the_valid_ones():
 def test_nets_reject_non_positive_sizes():
     with pytest.raises(ValueError, match="hidden_dim"):
         nets.Discriminator(hidden_dim=0)
+
+
+def test_a_checkpoint_naming_the_modules_before_the_regrouping_still_builds():
+    from gan.training.saved_runs import checkpoint_config
+
+    saved = OmegaConf.to_container(compose_config("model=improved"), resolve=True)
+    saved["model"]["discriminator"]["_target_"] = "gan.nets.Discriminator"  # as a run trained before saved it
+    saved["model"]["generator"]["_target_"] = "gan.nets.Generator"
+    saved["loss"]["_target_"], saved["noise"]["_target_"] = "gan.losses.BCELoss", "gan.noise.Uniform"
+    saved["data"]["_target_"] = "gan.data.MnistDataModule"
+    cfg = checkpoint_config({"config": saved}, Path("run/checkpoints/last.ckpt"))
+    assert cfg.model.discriminator._target_ == "gan.models.nets.Discriminator"
+    assert cfg.data._target_ == "gan.data.mnist.MnistDataModule"
+    build_module(cfg)
