@@ -7,9 +7,9 @@ from torch.utils.data import Dataset
 
 from gan.data.csv_files import CLASSES, load_csv
 from gan.data.download import DATASETS, download_mnist
+from gan.data.pictures import save_image
 from gan.data.updates import UpdatesDataModule
 from gan.errors import ConfigError, MissingFileError
-from gan.evaluation.plots import save_image
 from gan.rules import COUNT
 
 

@@ -13,8 +13,8 @@ import torch
 
 from gan.data.csv_files import PIXELS, load_csv
 from gan.data.mnist import MnistDataModule
+from gan.data.pictures import MAX_CHANNELS, save_image
 from gan.errors import ConfigError
-from gan.evaluation.plots import save_image
 from gan.file_safety import atomic_path, load_rebuildable
 from gan.rules import COUNT
 
@@ -23,9 +23,6 @@ def stack_codes(digits: torch.Tensor) -> torch.Tensor:
     """digits [N, channels] -> the mode of each sample, digits read as one number: (3, 1, 4) -> 314."""
     powers = 10 ** torch.arange(digits.shape[1] - 1, -1, -1, device=digits.device)
     return (digits.long() * powers).sum(1)
-
-
-MAX_CHANNELS = 3  # a picture shows at most three colour channels (red, green, blue)
 
 
 class StackedMnistDataset:

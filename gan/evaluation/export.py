@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 
 from gan.data.csv_files import PIXELS
+from gan.data.pictures import as_rgb
 from gan.errors import ConfigError
-from gan.evaluation.plots import as_rgb
 from gan.file_safety import atomic_path
 
 FORMATS = ("png", "npz")
