@@ -71,15 +71,22 @@ def test_a_callback_added_on_the_command_line_runs(tiny_csv, tmp_path):
     assert {"lr-Adam", "lr-Adam-1"} <= set(tags) or {"lr-SGD", "lr-SGD-1"} <= set(tags), tags
 
 
-def test_early_stopping_on_a_metric_stops_the_run(tmp_path):
-    cfg = compose_config(
+def ring_run(*overrides: str):
+    """A short 2D run whose judge-free metrics (metrics/kl, ...) a callback can monitor: 4 updates per epoch."""
+    return compose_config(
         "model=mlp2d",
         "data=ring8",
         "data.samples=400",
         "metrics.enabled=true",
         "metrics.samples=200",
-        "trainer.max_epochs=5",
         "trainer.enable_progress_bar=false",
+        *overrides,
+    )
+
+
+def test_early_stopping_on_a_metric_stops_the_run(tmp_path):
+    cfg = ring_run(
+        "trainer.max_epochs=5",
         "callbacks=early_stopping",
         "callbacks.early_stopping.monitor=metrics/kl",
         "callbacks.early_stopping.stopping_threshold=1000",  # any KL is below it: stop after the first epoch
@@ -89,14 +96,8 @@ def test_early_stopping_on_a_metric_stops_the_run(tmp_path):
 
 
 def test_a_checkpoint_on_a_metric_is_kept_beside_the_runs_own(tmp_path):
-    cfg = compose_config(
-        "model=mlp2d",
-        "data=ring8",
-        "data.samples=400",
-        "metrics.enabled=true",
-        "metrics.samples=200",
+    cfg = ring_run(
         "trainer.max_epochs=3",
-        "trainer.enable_progress_bar=false",
         "callbacks=best_checkpoint",
         "callbacks.best_checkpoint.monitor=metrics/kl",
     )

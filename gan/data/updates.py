@@ -7,6 +7,11 @@ import numpy as np
 import torch
 
 
+def usable_rows(rows: int, images_per_update: int, pack: int) -> int:
+    """How many of an epoch's ``rows`` make updates: the last, short update keeps whole packs only."""
+    return rows - rows % images_per_update % pack
+
+
 class UpdateLoader:
     """An epoch of GAN updates, each ``batch_size`` (x ``pack``) images with their labels.
 
@@ -56,15 +61,12 @@ class UpdateLoader:
         return self._epochs - 1, 0
 
     def __len__(self) -> int:
-        count = len(self.images) // self.ranks
-        count -= count % self.batch_size % self.pack
-        return math.ceil(count / self.rows)
+        return math.ceil(usable_rows(len(self.images) // self.ranks, self.batch_size, self.pack) / self.rows)
 
     def __iter__(self):
         epoch, done = self.position()
         rows = self._epoch_rows(epoch)
-        count = len(self.images) if rows is None else len(rows)
-        count -= count % self.batch_size % self.pack  # the epoch's last, short update: whole packs only
+        count = usable_rows(len(self.images) if rows is None else len(rows), self.batch_size, self.pack)
         for start in range(done * self.batch_size, count, self.rows):
             end = min(start + self.rows, count)
             if rows is None:  # file order in one process: slices, no copies
@@ -123,8 +125,7 @@ class UpdatesDataModule(L.LightningDataModule):
     def updates_per_epoch(self, ranks: int = 1) -> int:
         """Updates in one epoch of each of ``ranks`` processes (as ``UpdateLoader`` walks it)."""
         self.setup()
-        count = len(self.train_set) // ranks
-        count -= count % self.images_per_update % self.pack
+        count = usable_rows(len(self.train_set) // ranks, self.images_per_update, self.pack)
         return -(-count // self.images_per_update)
 
     @property
