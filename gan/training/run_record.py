@@ -102,6 +102,9 @@ def log_hparams(logger, cfg, summary: dict) -> None:
     metrics["hparams/fit_seconds"] = summary["fit_seconds"]
     choices = hparams(cfg)
     logger.log_hyperparams(choices, metrics)
+    # Lightning closed its writer when fit ended, so this reopened one: close it, or the HParams events may
+    # sit in its buffer until the process exits (and be lost if it ends abruptly)
+    logger.experiment.close()
     with atomic_path(Path(logger.log_dir) / "hparams.yaml") as tmp:  # the same, as a file beside the events
         tmp.write_text(OmegaConf.to_yaml({"hparams": choices, "metrics": metrics}))
 
