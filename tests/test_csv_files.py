@@ -1,10 +1,15 @@
-"""Property: a CSV loads exactly its rows when every row is valid, else raises one CsvFormatError naming
-the first bad line. Never another exception, never a silently dropped row."""
+"""gan.data.csv_files: a CSV's rows as written, a bad row named by file and line, the parsed cache; and the property
+that a CSV loads exactly its rows when every row is valid, else raises one CsvFormatError naming the first bad line
+(never another exception, never a silently dropped row)."""
 
+import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gan.data.csv_files import COLUMNS, CsvFormatError, read_csv
+from gan.data import csv_files
+from gan.data.csv_files import COLUMNS, CsvFormatError, load_csv, read_csv
+from tests.conftest import synthetic, write_csv
 
 HEADER = "label," + ",".join(f"pixel{i}" for i in range(784))
 
@@ -95,3 +100,58 @@ def test_a_truncated_last_line_says_so(tmp_path):
         assert error.line == 2 and "truncated last line" in str(error)
     else:
         raise AssertionError("loaded a truncated file")
+
+
+def test_read_csv_returns_labels_and_pixels_as_written(tmp_path):
+    labels, pixels = synthetic(5)
+    got_labels, got_pixels = read_csv(write_csv(tmp_path / "a.csv", labels, pixels))
+    assert got_labels.tolist() == labels.tolist()
+    assert torch.equal(got_pixels, torch.tensor(pixels, dtype=torch.uint8))
+
+
+def test_a_header_row_is_skipped_not_read_as_data(tmp_path):
+    labels, pixels = synthetic(4)
+    plain = read_csv(write_csv(tmp_path / "plain.csv", labels, pixels))
+    headed = read_csv(write_csv(tmp_path / "headed.csv", labels, pixels, header=True))
+    assert torch.equal(plain[0], headed[0]) and torch.equal(plain[1], headed[1])
+
+
+def test_the_csv_is_parsed_once_then_loaded_from_the_cache(tiny_csv, tmp_path, monkeypatch):
+    first = load_csv(tiny_csv, tmp_path / "cache")
+    monkeypatch.setattr(csv_files, "read_csv", lambda path: pytest.fail("parsed the CSV again"))
+    second = load_csv(tiny_csv, tmp_path / "cache")
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+def test_a_changed_csv_is_parsed_again(tmp_path):
+    path = write_csv(tmp_path / "a.csv", *synthetic(3))
+    load_csv(path, tmp_path / "cache")
+    labels, pixels = synthetic(6, seed=1)
+    write_csv(path, labels, pixels)
+    assert load_csv(path, tmp_path / "cache")[0].tolist() == labels.tolist()
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("3," + ",".join(["0"] * 783), "784 columns, expected 785"),
+        ("12," + ",".join(["0"] * 784), "label 12 is outside 0..9"),
+        ("3," + ",".join(["0"] * 783) + ",256", "pixel 256 is outside 0..255"),
+        ("3," + ",".join(["0"] * 783) + ",x", "'x' is not an integer"),
+    ],
+)
+def test_a_bad_row_is_reported_with_file_and_line(tmp_path, line, problem):
+    path = write_csv(tmp_path / "bad.csv", *synthetic(3))
+    with open(path, "a") as f:
+        f.write(line + "\n")
+    with pytest.raises(CsvFormatError, match=problem) as error:
+        read_csv(path)
+    assert error.value.line == 4 and str(path) in str(error.value)
+
+
+def test_missing_and_empty_files_say_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such CSV file"):
+        read_csv(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(CsvFormatError, match="empty"):
+        read_csv(tmp_path / "empty.csv")

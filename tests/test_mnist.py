@@ -1,4 +1,5 @@
-"""End-to-end on real MNIST, fetched through the project's own download code from $MNIST_MIRROR."""
+"""gan.data.mnist: the walkthrough's dataset on tiny CSVs; then, marked slow, end-to-end on real MNIST fetched
+through the project's own download code from $MNIST_MIRROR."""
 
 import json
 import re
@@ -7,12 +8,40 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan.data.mnist import MnistDataset
+from gan.data.csv_files import read_csv
+from gan.data.mnist import MnistDataModule, MnistDataset
 from tests.conftest import run_script
 
-pytestmark = pytest.mark.slow
+
+def test_dataset_item_is_label_image_over_255_and_one_hot_target(tiny_csv):
+    dataset = MnistDataset(tiny_csv, cache_dir=tiny_csv.parent / "cache")
+    labels, pixels = read_csv(tiny_csv)
+    label, image, target = dataset[3]
+    assert len(dataset) == 200
+    assert label == int(labels[3])
+    assert image.shape == (784,) and image.dtype == torch.float32
+    assert torch.equal(image, torch.FloatTensor(pixels[3].numpy().astype("float64")) / 255.0)
+    assert target.shape == (10,) and target.sum() == 1 and target[label] == 1
 
 
+def test_plot_image_saves_a_png(tiny_csv, tmp_path):
+    path = MnistDataset(tiny_csv, cache_dir=tmp_path / "cache").plot_image(17, tmp_path / "17.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_missing_user_csv_is_an_error_not_a_download(tmp_path):
+    module = MnistDataModule(data_dir=tmp_path, train_csv=tmp_path / "mine.csv", mirrors=[])
+    with pytest.raises(FileNotFoundError, match="mine.csv"):
+        module.prepare_data()
+
+
+@pytest.mark.parametrize("key", ["batch_size", "chunk_size"])
+def test_sizes_below_one_are_rejected(key):
+    with pytest.raises(ValueError, match=f"data.{key}=0 is invalid: it must be an integer >= 1"):
+        MnistDataModule(**{key: 0})
+
+
+@pytest.mark.slow
 def test_the_downloaded_csv_holds_mnist(mnist_dir):
     train = MnistDataset(mnist_dir / "mnist_train.csv", cache_dir=mnist_dir / "cache")
     assert len(train) == 60_000 and len(MnistDataset(mnist_dir / "mnist_test.csv", mnist_dir / "cache")) == 10_000
@@ -33,6 +62,7 @@ def test_the_downloaded_csv_holds_mnist(mnist_dir):
     assert train.images.std().item() == pytest.approx(0.3081078, abs=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides",
     [["model=baseline"], ["model=improved", "noise=randn", "data.batch_size=64"]],
