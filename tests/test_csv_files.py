@@ -83,23 +83,17 @@ def test_loads_exactly_the_valid_rows_or_names_the_first_bad_line(tmp_path, case
 def test_a_header_row_in_the_wrong_place_says_so(tmp_path):
     path = tmp_path / "two_headers.csv"
     path.write_text(HEADER + "\n" + ",".join(["1"] + ["0"] * 784) + "\n" + HEADER + "\n")
-    try:
+    with pytest.raises(CsvFormatError, match="header row is allowed only on line 1") as error:
         read_csv(path)
-    except CsvFormatError as error:
-        assert error.line == 3 and "header row is allowed only on line 1" in str(error)
-    else:
-        raise AssertionError("loaded a file with a second header")
+    assert error.value.line == 3
 
 
 def test_a_truncated_last_line_says_so(tmp_path):
     path = tmp_path / "cut.csv"
     path.write_text(",".join(["1"] + ["0"] * 784) + "\n" + ",".join(["2"] + ["0"] * 300))
-    try:
+    with pytest.raises(CsvFormatError, match="truncated last line") as error:
         read_csv(path)
-    except CsvFormatError as error:
-        assert error.line == 2 and "truncated last line" in str(error)
-    else:
-        raise AssertionError("loaded a truncated file")
+    assert error.value.line == 2
 
 
 def test_read_csv_returns_labels_and_pixels_as_written(tmp_path):

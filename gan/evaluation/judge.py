@@ -73,17 +73,17 @@ def train_judge(
     """Train the judge on ``train_csv``; return it with its accuracy on ``test_csv``. It trains on
     ``TRAINING_THREADS`` threads whatever the caller's count, which it restores afterwards."""
     train, test = MnistDataset(train_csv, cache_dir), MnistDataset(test_csv, cache_dir)
-    generator = torch.Generator().manual_seed(seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(TRAINING_THREADS)
     try:
-        judge = _fit(train, epochs, batch_size, seed, generator, progress)
+        judge = _fit(train, epochs, batch_size, seed, progress)
     finally:
         torch.set_num_threads(threads)
     return judge, accuracy(judge, test.images, test.labels.long())
 
 
-def _fit(train: MnistDataset, epochs: int, batch_size: int, seed: int, generator, progress: bool) -> Judge:
+def _fit(train: MnistDataset, epochs: int, batch_size: int, seed: int, progress: bool) -> Judge:
+    generator = torch.Generator().manual_seed(seed)  # the epochs' order
     with torch.random.fork_rng():  # the judge's training leaves the caller's RNG as it was
         torch.manual_seed(seed)
         judge = Judge()

@@ -226,7 +226,5 @@ class GAN(L.LightningModule):
 
     def on_train_start(self) -> None:
         if self.trainer.world_size > 1 and not self.state.restoring:
-            torch.manual_seed(
-                torch.initial_seed() + self.global_rank
-            )  # each rank draws its own noise, from its own seed
+            torch.manual_seed(torch.initial_seed() + self.global_rank)  # each rank's noise from its own seed
         self.state.restore_rng()  # a resumed run's: applied here, after everything that restoring or setup draws
