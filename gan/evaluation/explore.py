@@ -10,8 +10,7 @@ from omegaconf import OmegaConf
 
 from gan.data.csv_files import PIXELS
 from gan.errors import ConfigError
-from gan.evaluation.judge import judge_from_state, locate_judge
-from gan.file_safety import load_rebuildable
+from gan.evaluation.judge import judge_from_state, locate_judge, read_judge_state
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 12, spherical: bool = False) -> torch.Tensor:
@@ -62,7 +61,7 @@ def find_judge(cfg):
     data = instantiate(cfg.data)
     explicit = OmegaConf.select(cfg, "metrics.judge", default=None)
     path = locate_judge(data.train_csv, data.data_dir / "cache", data.data_dir / "judges", data.judge_name, explicit)[0]
-    state = load_rebuildable(path, "the judge") if path.is_file() else None  # a broken one: moved aside, no titles
+    state = read_judge_state(path, named=explicit is not None)  # a broken own one: moved aside, no titles
     return None if state is None else judge_from_state(state)[0]
 
 

@@ -5,6 +5,7 @@ Its penultimate layer (``judge.body``) feeds judge-FD, its logits (``judge`` its
 """
 
 import hashlib
+import pickle
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tqdm import tqdm
 from gan.data.csv_files import load_csv
 from gan.data.mnist import MnistDataset
 from gan.errors import ConfigError
-from gan.file_safety import atomic_path, load_rebuildable, load_tensors
+from gan.file_safety import UnsafeFileError, atomic_path, load_problem, load_rebuildable, load_tensors
 
 FEATURES = 128
 
@@ -136,6 +137,28 @@ def save_judge(judge: Judge, test_accuracy: float, key: str, dataset: str, path)
         torch.save(state, tmp)
 
 
+def read_judge_state(path: Path, named: bool):
+    """The saved state at a judge's ``path``, or None where there is none to use. The project's own judge file
+    (``named=False``: data_dir/judges/...) that does not load is moved aside and made again; a file the user named
+    (``metrics.judge``) is never moved or replaced: one that does not load as a judge is a ``ConfigError``."""
+    if not path.is_file():
+        return None
+    if not named:
+        return load_rebuildable(path, "the judge")
+    try:
+        state = load_tensors(path)
+    except UnsafeFileError:
+        raise
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:  # not a torch file
+        raise ConfigError(
+            f"metrics.judge={path} does not load as a judge ({load_problem(error)}); it is left as it is. "
+            "Name a judge file, or a path that does not exist yet, or set metrics.judge=null."
+        ) from None
+    if not isinstance(state, dict) or "state_dict" not in state:
+        raise ConfigError(f"metrics.judge={path} is not a judge file (no state_dict); it is left as it is")
+    return state
+
+
 def load_judge(path) -> tuple[Judge, float]:
     return judge_from_state(load_tensors(path))
 
@@ -165,8 +188,9 @@ def ensure_judge(train_csv, test_csv, cache_dir, dataset: str, judge_dir, path=N
     "judge_accuracy"}), the accuracy measured on ``test_csv`` when the judge was trained; the caller warns
     when it is below the floor (``untrustworthy``).
     """
+    named = path is not None
     path, key, images = locate_judge(train_csv, cache_dir, judge_dir, dataset, path)
-    state = load_rebuildable(path, "the judge") if path.is_file() else None
+    state = read_judge_state(path, named)
     if state is not None:
         if isinstance(state, dict) and state.get("source") == key:
             judge, test_accuracy = judge_from_state(state)

@@ -10,6 +10,7 @@ from gan.errors import ConfigError, MissingFileError
 from gan.file_safety import UnsafeFileError, load_problem, load_tensors
 from gan.logs import log as run_log
 from gan.models.gan import GAN
+from gan.training.carried_config import carried_config
 from gan.training.from_config import build_module
 from gan.training.run_folders import continues_in_place
 
@@ -68,47 +69,19 @@ def resumable_checkpoint(resume, log=run_log.warning) -> tuple[Path, dict]:
     raise ConfigError(f"{resume}: {checkpoint} does not load ({problem}), and no other checkpoint beside it does")
 
 
-# classes a run's config names by the module they lived in before gan/ was grouped into data/, models/, ...:
-# a run trained then still loads and resumes
-MOVED_TARGETS = {
-    "gan.data.MnistDataModule": "gan.data.mnist.MnistDataModule",
-    "gan.stacked.": "gan.data.stacked.",
-    "gan.mixtures.": "gan.data.mixtures.",
-    "gan.nets.": "gan.models.nets.",
-    "gan.losses.": "gan.models.losses.",
-    "gan.noise.": "gan.models.noise.",
-    "gan.runs.": "gan.training.run_folders.",
-}
-
-
-def _moved(node):
-    if isinstance(node, dict):
-        return {k: _moved_target(v) if k == "_target_" else _moved(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_moved(v) for v in node]
-    return node
-
-
-def _moved_target(target):
-    for old, new in MOVED_TARGETS.items():
-        if isinstance(target, str) and target.startswith(old):
-            return new + target[len(old) :]
-    return target
-
-
 def checkpoint_config(saved: dict, checkpoint: Path) -> DictConfig:
     """The config a loaded checkpoint carries; for a checkpoint written before they carried one, its run
-    folder's ``.hydra/config.yaml``. Classes named by their module before the package was regrouped are
-    renamed (``MOVED_TARGETS``)."""
+    folder's ``.hydra/config.yaml``. Read as data: nothing it names is built before ``carried_config`` has
+    checked it (only the project's own classes, no path outside the run)."""
     if "config" in saved:
-        return OmegaConf.create(_moved(saved["config"]))
+        return carried_config(saved["config"], checkpoint)
     beside = checkpoint.parent.parent / ".hydra" / "config.yaml"
     if not beside.is_file():
         raise MissingFileError(
             f"{checkpoint} carries no config (it predates that) and {beside} does not exist: "
             "keep an older checkpoint in its run folder (RUN/checkpoints/) to load it"
         )
-    return OmegaConf.create(_moved(OmegaConf.to_container(OmegaConf.load(beside))))
+    return carried_config(OmegaConf.to_container(OmegaConf.load(beside)), beside)
 
 
 def load_run(run) -> tuple[GAN, DictConfig, Path]:
