@@ -10,7 +10,7 @@ from gan.models import losses, nets, noise
 from gan.training.from_config import build_module
 from tests.conftest import ROOT, compose_config, run_script
 
-GROUPS = ["data", "loss", "optimizer", "noise", "trainer", "model"]
+GROUPS = ["data", "loss", "penalty", "optimizer", "schedule", "noise", "trainer", "model"]
 OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF / group).glob("*.yaml"))]
 
 

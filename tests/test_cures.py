@@ -5,6 +5,7 @@ import torch
 
 from gan.evaluation.metrics import sample_images
 from gan.models.cures import RejectionSampler, truncate
+from gan.models.nets import Critic
 from gan.models.noise import Gaussian, Uniform
 from gan.training.fit import train
 from tests.conftest import compose_config, run_script
@@ -19,13 +20,13 @@ def test_truncation_scales_the_noise_towards_its_centre():
         truncate(z, 0.0)
 
 
-class PrefersRight(torch.nn.Module):
-    """A 'discriminator' that finds points with x > 0 real: probability sigmoid(4 x)."""
+class PrefersRight(Critic):
+    """A 'discriminator' that finds points with x > 0 real: logit 4 x, probability sigmoid(4 x)."""
 
     pack = 1
 
-    def forward(self, points):
-        return torch.sigmoid(4 * points[..., :1])
+    def logits(self, points):
+        return 4 * points[..., :1]
 
 
 def test_drs_keeps_more_of_what_d_finds_real():
@@ -38,11 +39,11 @@ def test_drs_keeps_more_of_what_d_finds_real():
 
 
 def test_drs_keeps_or_drops_a_pack_together():
-    class PackedPrefersRight(torch.nn.Module):
+    class PackedPrefersRight(Critic):
         pack = 2
 
-        def forward(self, points):  # [N, 2] -> [N / 2, 1]: both points of a pair judged at once
-            return torch.sigmoid(4 * points.reshape(-1, 4)[:, :1])
+        def logits(self, points):  # [N, 2] -> [N / 2, 1]: both points of a pair judged at once
+            return 4 * points.reshape(-1, 4)[:, :1]
 
     sampler = RejectionSampler(PackedPrefersRight(), pack=2, burn_in=100, seed=0)
     sampler.warm_up(lambda n: torch.randn(n, 2))
@@ -51,8 +52,8 @@ def test_drs_keeps_or_drops_a_pack_together():
 
 
 def test_drs_stops_with_an_error_when_d_keeps_almost_nothing():
-    class Never(torch.nn.Module):
-        def forward(self, points):
+    class Never(Critic):  # the same logit for every sample
+        def logits(self, points):
             return torch.zeros(len(points), 1)
 
     # gamma at the 100th percentile keeps about half of equal scores: not 10,000 of at most 10,000 proposals

@@ -54,11 +54,10 @@ class RejectionSampler:
         """D's logit per group of ``pack`` samples [N / pack]."""
         was_training = self.discriminator.training
         self.discriminator.eval()
-        try:
-            probability = self.discriminator(samples).reshape(-1).double().clamp(1e-12, 1 - 1e-12)
+        try:  # D's own logit (gan.models.nets.Critic), not one recovered from its probability, which saturates
+            return self.discriminator.logits(samples).reshape(-1).double()
         finally:
             self.discriminator.train(was_training)
-        return probability.log() - (-probability).log1p()
 
     def accept(self, samples: torch.Tensor) -> torch.Tensor:
         """Which of ``samples`` [N, F] DRS keeps: a mask [N]."""

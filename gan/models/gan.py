@@ -1,12 +1,16 @@
 """The walkthrough's GAN as a LightningModule with manual optimization, trained the way Lightning documents it.
 
-Each update is three optimizer steps, in the walkthrough's order:
+With a loss on D's probability (``loss=mse|bce``) each update is three optimizer steps, in the walkthrough's order:
   (1) D on real images, target 1:                    minimise loss(D(x), 1)
   (2) D on fakes G(z1), detached so G is untouched:   minimise loss(D(G(z1)), 0)
   (3) G through D on a fresh z2, target 1:           minimise loss(D(G(z2)), 1)
+With a loss on D's logits (``loss=nonsaturating|hinge|wgan|rpgan``, a ``PairedLoss``) each update is two:
+  (1) D on a real batch and a fake batch together:   minimise L_D(D(x), D(G(z1))) + penalties (R1, R2, GP)
+  (2) G through D on a fresh z2:                     minimise L_G(D(x), D(G(z2)))
 One ``training_step`` is one update on one batch: ``self.optimizers()``, ``self.toggled_optimizer``,
 ``self.manual_backward`` and ``opt.step()``, so the Trainer's flags mean what Lightning's docs say
-(``precision``, ``max_steps``: three optimizer steps per update, ``limit_train_batches``: updates).
+(``precision``, ``max_steps``: three optimizer steps per update, two with a ``PairedLoss``,
+``limit_train_batches``: updates).
 At batch size 1 the walkthrough's own loop runs instead (``FaithfulGAN``, gan/models/faithful.py), bit for bit.
 A conditional GAN (``model=conditional``) also feeds each network the digit.
 """
@@ -18,11 +22,15 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan.errors import ConfigError, DivergedError
 from gan.evaluation.plots import SCATTER_POINTS, scatter_picture, tile
+from gan.models.losses import PairedLoss
+from gan.models.penalties import Penalty
 from gan.models.sampling import noise_vectors, one_hot, render
+from gan.models.schedules import Schedule
 from gan.rules import COUNT, EMA_DECAY
 from gan.training.state import TrainingState
 
 STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
+PAIRED_STEPS = ("D on real and fake", "G through D")  # the two of an update with a PairedLoss
 
 
 class GAN(L.LightningModule):
@@ -39,13 +47,24 @@ class GAN(L.LightningModule):
         ema_decay: float | None = None,  # a cure: sample from an exponential moving average of G's weights
         max_updates: int | None = None,  # stop after this many updates over the run (None: no limit)
         max_images: int | None = None,  # stop once this many real images have been seen (None: no limit)
+        penalty: Penalty | None = None,  # gradient penalties on D (R1, R2, GP); None: none
+        schedule: Schedule | None = None,  # the learning rate's (and the penalties') schedule; None: constant
     ):
         super().__init__()
         COUNT.check("log_every", log_every)
         EMA_DECAY.check("model.ema_decay", ema_decay)
+        self.penalty, self.schedule = penalty or Penalty(), schedule or Schedule()
+        self.paired = isinstance(loss, PairedLoss)
+        if self.penalty.active and not self.paired:
+            raise ConfigError(
+                f"penalty ({self.penalty}) needs a loss on D's logits: loss=nonsaturating, hinge, wgan or rpgan; "
+                f"loss={type(loss).__name__} compares D's probability with a target, in the walkthrough's three steps"
+            )
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
+        self.steps = PAIRED_STEPS if self.paired else STEPS
+        self.total_updates: int | None = None  # the run's length, for the schedule (configure_optimizers)
         # G's weights averaged over updates (BatchNorm statistics too): smoother than G's last step, so its
         # samples are cleaner and swing less between modes. Every image of the run comes from `sampler`.
         self.ema_generator = (
@@ -76,7 +95,36 @@ class GAN(L.LightningModule):
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
 
     def configure_optimizers(self):
-        return self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())
+        optimizers = [self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())]
+        if self.schedule.constant:
+            return tuple(optimizers)
+        self.total_updates = self._planned_updates()
+        # stepped once per update in training_step (manual optimization: Lightning leaves the stepping to us)
+        return optimizers, [
+            torch.optim.lr_scheduler.LambdaLR(o, lambda update: self.schedule.factor(update, self.total_updates))
+            for o in optimizers
+        ]
+
+    def _planned_updates(self) -> int:
+        """The run's length in updates, the least of its limits (max_updates, max_images, the Trainer's epochs and
+        max_steps), so that a decaying schedule ends where the run does."""
+        trainer = self.trainer
+        per_update = trainer.datamodule.images_per_update * trainer.world_size
+        _ = trainer.estimated_stepping_batches  # reading it sets up the training data, so num_training_batches is known
+        epochs, max_steps = trainer.max_epochs, trainer.max_steps
+        limits = [
+            self.max_updates,
+            None if self.max_images is None else -(-self.max_images // per_update),
+            max_steps // len(self.steps) if max_steps and max_steps > 0 else None,  # Lightning counts every step
+            trainer.num_training_batches * epochs if epochs and epochs > 0 else None,  # one batch, one update
+        ]
+        finite = [int(n) for n in limits if n is not None and n != float("inf")]
+        if not finite:
+            raise ConfigError(
+                f"schedule.shape={self.schedule.shape} decays over the run, but the run has no length: "
+                "set max_updates, max_images or trainer.max_epochs"
+            )
+        return min(finite)
 
     @property
     def sampler(self) -> torch.nn.Module:
@@ -105,12 +153,16 @@ class GAN(L.LightningModule):
     def training_step(self, batch, batch_idx):
         real, labels = batch
         opt_d, opt_g = self.optimizers()
+        update = self._paired_update if self.paired else self._update
         try:
-            losses = self._update(real, labels, opt_d, opt_g)
+            losses = update(real, labels, opt_d, opt_g)
         except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
             if "between 0 and 1" not in str(error):
                 raise
             raise self._non_finite(self.updates + 1, self._stage, "D's output") from error
+        if not self.schedule.constant:
+            for scheduler in self.lr_schedulers():
+                scheduler.step()
         self._count(losses[None].cpu(), [batch])
         if self.updates % self.trainer.log_every_n_steps == 0:  # the steps whose logs Lightning writes
             # (a self.log call costs Lightning ~1 ms: 15% of a batch-256 MLP update, for values it would drop).
@@ -146,6 +198,46 @@ class GAN(L.LightningModule):
             self.ema_generator.update_parameters(G)
         return torch.stack([d_real, d_fake, g])
 
+    def _paired_update(self, real, labels, opt_d, opt_g) -> torch.Tensor:
+        """One update with a ``PairedLoss``: D's step on the real batch and a fake batch together (plus the
+        penalties when due), then G's; returns [D's loss, G's loss] (D's without its penalties)."""
+        batch_shape = real.shape[:-1]
+        D, G, loss, penalty = self.discriminator, self.generator, self.loss, self.penalty
+        real_digits = self._condition(labels)
+        with self.toggled_optimizer(opt_d):
+            # (1) D on the real batch and on fakes from z1, together; the penalties differentiate D's logits
+            # with respect to its inputs, so those inputs require grad when a penalty is due
+            self._stage = 0
+            due = penalty.due(self.updates)
+            digits = self._random_digits(batch_shape)
+            with torch.no_grad():
+                fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
+            real_in = real.detach().requires_grad_(due and penalty.r1 > 0)
+            fake_in = fake.requires_grad_(due and penalty.r2 > 0)
+            real_logits, fake_logits = D.logits(real_in, *real_digits), D.logits(fake_in, *digits)
+            d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
+            total = d_loss
+            if due:
+                strength = penalty.strength(self.schedule.factor(self.updates, self.total_updates or 1))
+                if penalty.r1:
+                    total = total + strength * penalty.r1 / 2 * penalty.zero_centred(real_logits, real_in)
+                if penalty.r2:
+                    total = total + strength * penalty.r2 / 2 * penalty.zero_centred(fake_logits, fake_in)
+                if penalty.gp:
+                    gp = penalty.one_centred(D.logits, real, fake, real_digits)  # a conditional D: the real digits
+                    total = total + strength * penalty.gp * gp
+            self._step(opt_d, total)
+        with self.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
+            # (2) G through D on a fresh z2 (relativistic pairing compares with D on the real batch again)
+            self._stage = 1
+            digits = self._random_digits(batch_shape)
+            fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
+            real_logits = D.logits(real, *real_digits) if loss.uses_real_in_generator_step else None
+            g = self._step(opt_g, loss.generator_loss(real_logits, D.logits(fake, *digits).float()))
+        if self.ema_generator is not None:
+            self.ema_generator.update_parameters(G)
+        return torch.stack([d_loss.detach(), g])
+
     def _step(self, optimizer, loss: torch.Tensor) -> torch.Tensor:
         optimizer.zero_grad()
         self.manual_backward(loss)
@@ -153,35 +245,35 @@ class GAN(L.LightningModule):
         return loss.detach()
 
     def _count(self, losses: torch.Tensor, updates) -> list[tuple[str, int, float, int]]:
-        """Check ``losses`` [updates, 3] of the ``updates`` (images, labels) just done; keep every ``log_every``-th
-        step of each network in ``progress``; advance the state. Returns the kept records as
-        (network, update, loss, images seen by then)."""
+        """Check ``losses`` [updates, steps] of the ``updates`` (images, labels) just done (D's steps, then G's);
+        keep every ``log_every``-th step of each network in ``progress``; advance the state. Returns the kept
+        records as (network, update, loss, images seen by then)."""
         finite = torch.isfinite(losses)
         if not finite.all():
             row, stage = (~finite).nonzero()[0].tolist()
             raise self._non_finite(self.updates + row + 1, stage, f"loss {losses[row, stage].item()}")
         records = []
         u, seen = self.updates, self.state.images
-        for (d_real, d_fake, g), (real, _) in zip(losses.tolist(), updates, strict=True):
+        d_steps = losses.shape[1] - 1  # 2 in the walkthrough's update (real, then fake), 1 with a PairedLoss
+        for (*d_losses, g), (real, _) in zip(losses.tolist(), updates, strict=True):
             u += 1
             seen += real.shape[:-1].numel() * self.trainer.world_size  # 1 image per update at batch size 1
-            # D steps twice per update (real, then fake) and G once: count each network's own steps
-            if (2 * u - 1) % self.log_every == 0:
-                records.append(("D", u, d_real, seen))
-            if 2 * u % self.log_every == 0:
-                records.append(("D", u, d_fake, seen))
+            # count each network's own steps: D's j-th step of update u is its (d_steps (u - 1) + j)-th
+            for j, d in enumerate(d_losses, 1):
+                if (d_steps * (u - 1) + j) % self.log_every == 0:
+                    records.append(("D", u, d, seen))
             if u % self.log_every == 0:
                 records.append(("G", u, g, seen))
         for network, update, value, _ in records:
             self.progress[network].append((update, value))
         self.state.advance(len(updates), seen - self.state.images)
         # what the progress bar shows and the end of the run prints: D's two steps and G's step, means
-        self.last_losses = (losses[:, :2].mean().item(), losses[:, 2].mean().item())
+        self.last_losses = (losses[:, :-1].mean().item(), losses[:, -1].mean().item())
         return records
 
     def _non_finite(self, update: int, stage: int, what: str) -> FloatingPointError:
         return DivergedError(
-            f"non-finite {what} in step '{STEPS[stage]}' of update {update} (epoch {self.current_epoch}); "
+            f"non-finite {what} in step '{self.steps[stage]}' of update {update} (epoch {self.current_epoch}); "
             "training stopped. Checkpoints written before this point are intact; "
             "lower the learning rate or check the data."
         )

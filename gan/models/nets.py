@@ -1,4 +1,5 @@
-"""The networks. The walkthrough's two are one hidden layer of 200 and end in Sigmoid.
+"""The networks. The walkthrough's two are one hidden layer of 200 and end in Sigmoid (D's through ``Critic``,
+whose ``logits`` the modern losses take).
 
 ``leaky_slope=None, layer_norm=False`` is the first GAN (Sigmoid hidden layer); the improved one uses
 LeakyReLU(0.02) followed by LayerNorm(200). Each keeps its layers in ``self.model`` like the
@@ -60,7 +61,7 @@ def _spectral_norm(network: nn.Module) -> nn.Module:
     return network
 
 
-def _mlp(in_dim, hidden_dim, out_dim, leaky_slope, layer_norm, minibatch_std=False):
+def _mlp(in_dim, hidden_dim, out_dim, leaky_slope, layer_norm, minibatch_std=False, sigmoid=True):
     _check_positive(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=out_dim)
     LEAKY_SLOPE.check("leaky_slope", leaky_slope)
     layers = [nn.Linear(in_dim, hidden_dim)]  # built first: the weights draw from the RNG in layer order
@@ -69,10 +70,21 @@ def _mlp(in_dim, hidden_dim, out_dim, leaky_slope, layer_norm, minibatch_std=Fal
         layers.append(nn.LayerNorm(hidden_dim))
     if minibatch_std:
         layers.append(MinibatchStd())
-    return nn.Sequential(*layers, nn.Linear(hidden_dim + int(minibatch_std), out_dim), nn.Sigmoid())
+    layers.append(nn.Linear(hidden_dim + int(minibatch_std), out_dim))
+    return nn.Sequential(*layers, *([nn.Sigmoid()] if sigmoid else []))
 
 
-class Discriminator(nn.Module):
+class Critic(nn.Module):
+    """A discriminator: ``logits(...)`` is its network up to the last linear layer (what the losses on logits take,
+    ``loss=nonsaturating|hinge|wgan|rpgan``, and DRS), and calling it gives the probability ``sigmoid(logits)`` that
+    the walkthrough's losses compare with their targets (``loss=mse|bce``), bit for bit as an ``nn.Sigmoid`` layer.
+    The Sigmoid holds no weights, so a state_dict is the same with or without it."""
+
+    def forward(self, *inputs):
+        return torch.sigmoid(self.logits(*inputs))
+
+
+class Discriminator(Critic):
     """image [..., channels * 784] -> probability that it is real [..., 1] (packed: [..., N / pack, 1])."""
 
     def __init__(
@@ -89,11 +101,12 @@ class Discriminator(nn.Module):
         super().__init__()
         _check_positive(image_channels=image_channels, pack=pack)
         self.pack = pack
-        self.model = _mlp(image_channels * image_dim * pack, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std)
+        in_dim = image_channels * image_dim * pack
+        self.model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std, sigmoid=False)
         if spectral_norm:
             _spectral_norm(self.model)
 
-    def forward(self, images):
+    def logits(self, images):
         return self.model(pack_samples(images, self.pack))
 
 
@@ -114,7 +127,7 @@ class Generator(nn.Module):
         return self.model(seeds)
 
 
-class ConditionalDiscriminator(nn.Module):
+class ConditionalDiscriminator(Critic):
     """(image [..., 784], one-hot digit [..., 10]) -> probability that it is a real image of that digit [..., 1].
 
     The walkthrough's improved MLP on the concatenation, as the conditional GAN of the book it follows.
@@ -137,11 +150,11 @@ class ConditionalDiscriminator(nn.Module):
         _check_positive(image_channels=image_channels, pack=pack)
         self.classes, self.pack = classes, pack
         in_dim = (image_channels * image_dim + classes) * pack
-        self.model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std)
+        self.model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std, sigmoid=False)
         if spectral_norm:
             _spectral_norm(self.model)
 
-    def forward(self, images, labels):
+    def logits(self, images, labels):
         return self.model(pack_samples(torch.cat([images, labels], dim=-1), self.pack))
 
 
@@ -167,15 +180,23 @@ class ConditionalGenerator(nn.Module):
         return self.model(torch.cat([seeds, labels], dim=-1))
 
 
-class ConvDiscriminator(nn.Module):
+class ConvDiscriminator(Critic):
     """A small DCGAN discriminator: image [..., image_channels * 784] -> probability real [..., 1].
 
     ``channels`` is the width of its first convolution; packed, the m samples enter as m * image_channels
-    input channels.
+    input channels. ``batch_norm=False`` drops its BatchNorm: a gradient penalty (R1, R2) asks for a D whose output
+    for one sample does not depend on the rest of its batch.
     """
 
     def __init__(
-        self, channels=32, leaky_slope=0.2, image_channels=1, pack=1, minibatch_std=False, spectral_norm=False
+        self,
+        channels=32,
+        leaky_slope=0.2,
+        image_channels=1,
+        pack=1,
+        minibatch_std=False,
+        spectral_norm=False,
+        batch_norm=True,
     ):
         super().__init__()
         _check_positive(channels=channels, image_channels=image_channels, pack=pack)
@@ -186,38 +207,40 @@ class ConvDiscriminator(nn.Module):
             nn.Conv2d(pack * image_channels, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
             nn.LeakyReLU(leaky_slope),
             nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1),  # [N, 2c, 7, 7]
-            nn.BatchNorm2d(2 * channels),
+            *([nn.BatchNorm2d(2 * channels)] if batch_norm else []),
             nn.LeakyReLU(leaky_slope),
             *([MinibatchStd()] if minibatch_std else []),  # [N, 2c + 1, 7, 7]
             nn.Flatten(),  # [N, (2c + 1) * 49]
-            nn.Linear(width + 49 * int(minibatch_std), 1),  # [N, 1]
-            nn.Sigmoid(),  # a probability, like the MLPs: every `loss` option applies
+            nn.Linear(width + 49 * int(minibatch_std), 1),  # [N, 1]: the logit (Critic's forward: the probability)
         )
         if spectral_norm:
             _spectral_norm(self.model)
 
-    def forward(self, images):
+    def logits(self, images):
         packed = pack_samples(images, self.pack)
         batch_shape = packed.shape[:-1]  # () for the walkthrough's unbatched images
         return self.model(packed.reshape(-1, packed.shape[-1])).reshape(*batch_shape, 1)
 
 
 class ConvGenerator(nn.Module):
-    """A small DCGAN generator: seed [..., latent_dim] -> image [..., image_channels * 784] in (0, 1)."""
+    """A small DCGAN generator: seed [..., latent_dim] -> image [..., image_channels * 784] in (0, 1).
+
+    ``batch_norm=False`` drops its BatchNorm layers, as R3GAN's networks have none: a sample then depends on its
+    own seed only, never on the rest of its batch."""
 
     classes = None  # unconditional
 
-    def __init__(self, latent_dim=100, channels=32, image_channels=1):
+    def __init__(self, latent_dim=100, channels=32, image_channels=1, batch_norm=True):
         super().__init__()
         _check_positive(latent_dim=latent_dim, channels=channels, image_channels=image_channels)
         self.latent_dim, self.image_dim = latent_dim, image_channels * PIXELS
         self.model = nn.Sequential(
             nn.Linear(latent_dim, 2 * channels * 7 * 7),  # [N, 2c * 49]
             nn.Unflatten(1, (2 * channels, 7, 7)),  # [N, 2c, 7, 7]
-            nn.BatchNorm2d(2 * channels),
+            *([nn.BatchNorm2d(2 * channels)] if batch_norm else []),
             nn.ReLU(),
             nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
-            nn.BatchNorm2d(channels),
+            *([nn.BatchNorm2d(channels)] if batch_norm else []),
             nn.ReLU(),
             nn.ConvTranspose2d(channels, image_channels, 4, stride=2, padding=1),  # [N, k, 28, 28]
             nn.Sigmoid(),
@@ -242,11 +265,10 @@ class Maxout(nn.Module):
         return self.linear(x).unflatten(-1, (self.units, self.pieces)).amax(-1)
 
 
-class PointDiscriminator(nn.Module):
+class PointDiscriminator(Critic):
     """PacGAN's 2D discriminator: point [..., 2] -> probability real [..., 1] (packed: [..., N / pack, 1]).
 
-    ``layers`` maxout layers of ``units`` units with ``pieces`` pieces each, then a linear output, and Sigmoid
-    (a probability, as every D here: the project's losses compare it with the target)."""
+    ``layers`` maxout layers of ``units`` units with ``pieces`` pieces each, then a linear output: the logit."""
 
     def __init__(self, units=200, pieces=5, layers=3, point_dim=2, pack=1, minibatch_std=False, spectral_norm=False):
         super().__init__()
@@ -255,22 +277,23 @@ class PointDiscriminator(nn.Module):
         blocks = [Maxout(point_dim * pack if i == 0 else units, units, pieces) for i in range(layers)]
         if minibatch_std:
             blocks.append(MinibatchStd())
-        self.model = nn.Sequential(*blocks, nn.Linear(units + int(minibatch_std), 1), nn.Sigmoid())
+        self.model = nn.Sequential(*blocks, nn.Linear(units + int(minibatch_std), 1))
         if spectral_norm:
             _spectral_norm(self.model)
 
-    def forward(self, points):
+    def logits(self, points):
         return self.model(pack_samples(points, self.pack))
 
 
 class PointGenerator(nn.Module):
     """PacGAN's 2D generator: seed [..., latent_dim] -> point [..., 2].
 
-    ``layers`` hidden layers of ``hidden_dim`` units, each Linear, BatchNorm, ReLU, then a linear output."""
+    ``layers`` hidden layers of ``hidden_dim`` units, each Linear, BatchNorm, ReLU, then a linear output;
+    ``batch_norm=False`` drops the BatchNorm (R3GAN's networks have none)."""
 
     classes = None  # unconditional
 
-    def __init__(self, latent_dim=2, hidden_dim=400, layers=4, point_dim=2):
+    def __init__(self, latent_dim=2, hidden_dim=400, layers=4, point_dim=2, batch_norm=True):
         super().__init__()
         _check_positive(latent_dim=latent_dim, hidden_dim=hidden_dim, layers=layers, point_dim=point_dim)
         self.latent_dim, self.point_dim = latent_dim, point_dim
@@ -278,7 +301,7 @@ class PointGenerator(nn.Module):
         for i in range(layers):
             blocks += [
                 nn.Linear(latent_dim if i == 0 else hidden_dim, hidden_dim),
-                nn.BatchNorm1d(hidden_dim),
+                *([nn.BatchNorm1d(hidden_dim)] if batch_norm else []),
                 nn.ReLU(),
             ]
         self.model = nn.Sequential(*blocks, nn.Linear(hidden_dim, point_dim))

@@ -2,9 +2,13 @@
 
 import re
 
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import ConfigError
+from gan.models.losses import PairedLoss
+from gan.models.penalties import FLOOR, STRENGTH
+from gan.models.schedules import SHAPES
 from gan.rules import (
     COUNT,
     EMA_DECAY,
@@ -69,6 +73,13 @@ CHECKS = {
         "raise data.batch_size instead",
     ),
     "trainer.gradient_clip_val": Rule(lambda v: v in (None, 0), "null: manual optimization does not clip gradients"),
+    "penalty.r1": STRENGTH,
+    "penalty.r2": STRENGTH,
+    "penalty.gp": STRENGTH,
+    "penalty.every": COUNT,
+    "penalty.floor": FLOOR,
+    "schedule.shape": Rule(lambda v: v in SHAPES, " or ".join(SHAPES)),
+    "schedule.final": Rule(lambda v: 0 <= v <= 1, "in [0, 1], a share of the starting learning rate"),
 }
 # Trainer flags the faithful batch-1 mode cannot honour (gan/models/faithful.py): it steps the raw optimizers,
 # so Lightning's step counter, its batches (chunks of images there) and its precision plugin do not apply
@@ -79,6 +90,7 @@ FAITHFUL_REFUSES = {
         "a Lightning batch is a chunk of data.chunk_size images here: use max_updates=N, or a fraction",
     ),
     "trainer.precision": (lambda v: str(v) in ("32-true", "32"), "mixed precision needs batched updates"),
+    "schedule.shape": (lambda v: v in (None, "constant"), "a schedule steps once per batched update"),
 }
 _ABSENT = object()
 
@@ -97,6 +109,7 @@ def check_config(cfg: DictConfig) -> None:
                     f"{key}={value} does not apply at data.batch_size=1: the faithful mode walks the walkthrough's "
                     f"loop itself (gan/models/faithful.py); {instead}, or train with data.batch_size > 1"
                 )
+    _check_objective(cfg)
     names = OmegaConf.select(cfg, "data.class_names", default=None)
     if names is not None:
         repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})
@@ -107,6 +120,29 @@ def check_config(cfg: DictConfig) -> None:
         raise ConfigError(
             f"model=conditional draws one digit per image, but data.channels={channels} images stack several "
             "(Stacked MNIST): use an unconditional model"
+        )
+
+
+def _check_objective(cfg: DictConfig) -> None:
+    """A loss on D's logits pairs a real and a fake batch in one D step: batched only; a penalty needs one."""
+    target = OmegaConf.select(cfg, "loss._target_", default=None)
+    try:
+        paired = target is not None and issubclass(get_class(target), PairedLoss)
+    except (ImportError, ValueError):  # not a class: instantiating it names the problem
+        return
+    faithful = OmegaConf.select(cfg, "data.batch_size", default=1) == 1
+    if paired and faithful:
+        raise ConfigError(
+            f"loss={target.rsplit('.', 1)[-1]} takes D's logits on a real and a fake batch in one step; the faithful "
+            "mode (data.batch_size=1) is the walkthrough's three steps on D's probability: use loss=mse or bce, "
+            "or train with data.batch_size > 1"
+        )
+    strengths = {k: OmegaConf.select(cfg, f"penalty.{k}", default=0) for k in ("r1", "r2", "gp")}
+    if any(strengths.values()) and not paired:
+        on = ", ".join(f"penalty.{k}={v}" for k, v in strengths.items() if v)
+        raise ConfigError(
+            f"{on} needs a loss on D's logits (loss=nonsaturating, hinge, wgan or rpgan); loss={target} compares "
+            "D's probability with a target, in the walkthrough's three steps"
         )
 
 

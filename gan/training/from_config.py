@@ -32,6 +32,8 @@ def build_module(cfg: DictConfig) -> GAN:
         ema_decay=OmegaConf.select(cfg, "model.ema_decay", default=None),
         max_updates=OmegaConf.select(cfg, "max_updates", default=None),
         max_images=OmegaConf.select(cfg, "max_images", default=None),
+        penalty=instantiate(cfg.penalty) if "penalty" in cfg else None,
+        schedule=instantiate(cfg.schedule) if "schedule" in cfg else None,
     )
 
 

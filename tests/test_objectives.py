@@ -1,0 +1,202 @@
+"""The objectives on D's logits (gan/models/losses.py PairedLoss), the gradient penalties (gan/models/penalties.py)
+and the schedules (gan/models/schedules.py): known answers, and an update that equals a plain PyTorch loop."""
+
+import math
+
+import lightning as L
+import pytest
+import torch
+
+from gan.errors import ConfigError
+from gan.models import losses, nets
+from gan.models.penalties import Penalty
+from gan.models.schedules import Schedule
+from gan.training.config_checks import check_config
+from gan.training.fit import fit
+from gan.training.from_config import build_module
+from tests.conftest import compose_config
+
+MODERN = ("loss=rpgan", "penalty=r1_r2", "schedule=linear")
+
+
+def ring_config(*overrides: str):
+    """A quick run on the 2D ring: 2,000 points, PacGAN's networks made small, no metrics."""
+    return compose_config(
+        "model=mlp2d",
+        "data=ring8",
+        "data.samples=2000",
+        "model.discriminator.units=16",
+        "model.generator.hidden_dim=16",
+        "trainer.enable_progress_bar=false",
+        "threads=1",
+        *overrides,
+    )
+
+
+# --- losses: known answers ------------------------------------------------------------------------------------
+
+
+def test_relativistic_pairing_at_equal_logits_is_ln_2_for_both():
+    rp, logits = losses.Relativistic(), torch.full((5, 1), 3.7)
+    assert rp.discriminator_loss(logits, logits).item() == pytest.approx(math.log(2))
+    assert rp.generator_loss(logits, logits).item() == pytest.approx(math.log(2))
+    assert rp.equilibrium == pytest.approx(math.log(2))
+    # D's loss falls as real and fake logits draw apart, G's rises: each sample compared with its pair
+    real, fake = torch.tensor([[2.0], [0.0]]), torch.tensor([[-2.0], [0.0]])
+    expected = (math.log1p(math.exp(-4)) + math.log(2)) / 2
+    assert rp.discriminator_loss(real, fake).item() == pytest.approx(expected)
+
+
+def test_the_non_saturating_loss_is_bce_on_logits_without_overflow():
+    ns, real, fake = losses.NonSaturating(), torch.tensor([[0.3], [-1.2]]), torch.tensor([[0.5], [2.0]])
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    expected = bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
+    assert torch.allclose(ns.discriminator_loss(real, fake), expected)
+    assert torch.allclose(ns.generator_loss(real, fake), bce(fake, torch.ones_like(fake)))
+    zero = torch.zeros(3, 1)
+    assert ns.discriminator_loss(zero, zero).item() == pytest.approx(2 * math.log(2))
+    assert torch.isfinite(ns.discriminator_loss(torch.full((1, 1), -1e4), torch.full((1, 1), 1e4)))
+
+
+def test_hinge_and_wasserstein_losses():
+    real, fake = torch.tensor([[2.0], [0.5]]), torch.tensor([[-3.0], [0.0]])
+    assert losses.Hinge().discriminator_loss(real, fake).item() == pytest.approx((0 + 0.5) / 2 + (0 + 1) / 2)
+    assert losses.Hinge().generator_loss(real, fake).item() == pytest.approx(1.5)
+    assert losses.Wasserstein().discriminator_loss(real, fake).item() == pytest.approx(-1.5 - 1.25)
+    assert losses.Wasserstein().generator_loss(real, fake).item() == pytest.approx(1.5)
+
+
+# --- penalties: known answers on a linear D -------------------------------------------------------------------
+
+
+def linear_critic(weight):
+    return lambda x, *_: x @ weight[:, None]
+
+
+def test_a_linear_d_has_squared_gradient_norm_of_its_weights():
+    weight = torch.tensor([3.0, -4.0, 12.0])
+    x = torch.randn(7, 3, requires_grad=True)
+    assert Penalty.zero_centred(linear_critic(weight)(x), x).item() == pytest.approx(169.0)  # |w|^2 = 13^2
+    gp = Penalty.one_centred(linear_critic(weight), torch.randn(7, 3), torch.randn(7, 3))
+    assert gp.item() == pytest.approx((13.0 - 1) ** 2)
+
+
+def test_a_penalty_reaches_d_weights_through_a_double_backward():
+    layer = torch.nn.Linear(3, 1, bias=False)
+    x = torch.randn(4, 3, requires_grad=True)
+    Penalty.zero_centred(layer(x), x).backward()
+    assert torch.allclose(layer.weight.grad, 2 * layer.weight.detach())  # d|w|^2/dw = 2w
+
+
+def test_lazy_regularisation_applies_every_kth_step_scaled_by_k():
+    lazy = Penalty(r1=1.0, every=4, floor=0.5)
+    assert [lazy.due(step) for step in range(9)] == [True, False, False, False, True, False, False, False, True]
+    assert lazy.strength(1.0) == 4 and lazy.strength(0.1) == 2.0  # floor: half the start, times every
+    assert not Penalty().active and not Penalty().due(0)
+    with pytest.raises(ConfigError, match="penalty.r1=-1"):
+        Penalty(r1=-1)
+
+
+# --- schedules ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["linear", "cosine"])
+def test_a_schedule_starts_at_one_and_reaches_final_at_the_last_update(shape):
+    schedule = Schedule(shape, final=0.1)
+    factors = [schedule.factor(u, 100) for u in range(100)]
+    assert factors[0] == 1.0 and factors[-1] == pytest.approx(0.1) and schedule.factor(150, 100) == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(factors, factors[1:], strict=False))
+    assert schedule.factor(50, 101) == pytest.approx(0.55)  # half way: both shapes pass the middle
+    assert Schedule().factor(99, 100) == 1.0
+
+
+def test_the_learning_rate_follows_the_schedule_through_lightning_and_ends_at_final(tmp_path):
+    cfg = ring_config(*MODERN, "max_updates=40", "optimizer.lr=1e-3", "schedule.final=0.25")
+    trainer, module, *_ = fit(cfg, tmp_path / "r")
+    assert module.updates == 40 and module.total_updates == 40
+    for optimizer in trainer.optimizers:  # the last update ran at lr 1e-3 * 0.25; the scheduler has stepped past it
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(2.5e-4)
+    assert trainer.global_step == 80  # two optimizer steps per update with a loss on logits
+
+
+# --- the update -----------------------------------------------------------------------------------------------
+
+
+def test_every_discriminator_gives_its_probability_as_the_sigmoid_of_its_logits():
+    for d, inputs in [
+        (nets.Discriminator(leaky_slope=0.02, layer_norm=True), (torch.rand(4, 784),)),
+        (nets.ConditionalDiscriminator(), (torch.rand(4, 784), torch.eye(10)[:4])),
+        (nets.ConvDiscriminator(pack=2), (torch.rand(4, 784),)),
+        (nets.PointDiscriminator(), (torch.randn(4, 2),)),
+    ]:
+        assert torch.equal(d(*inputs), torch.sigmoid(d.logits(*inputs)))
+
+
+def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
+    cfg = ring_config(*MODERN, "max_updates=6", "data.shuffle=false", "model.generator.batch_norm=false")
+    _, module, data, *_ = fit(cfg, tmp_path / "r")
+
+    L.seed_everything(cfg.seed, verbose=False)
+    plain = build_module(cfg)
+    D, G, noise, gamma = plain.discriminator, plain.generator, plain.noise, cfg.penalty.r1
+    opt_d, opt_g = plain.optimizer(D.parameters()), plain.optimizer(G.parameters())
+    for update, real in enumerate(data.train_set.images.split(100)[:6]):
+        factor = 1 - 0.9 * update / 5  # linear, to a tenth at the last of 6 updates (lr and gamma alike)
+        for optimizer in (opt_d, opt_g):
+            optimizer.param_groups[0]["lr"] = cfg.optimizer.lr * factor
+        with torch.no_grad():
+            fake = G(noise(100, G.latent_dim))
+        real_in, fake_in = real.clone().requires_grad_(True), fake.requires_grad_(True)
+        d_real, d_fake = D.logits(real_in), D.logits(fake_in)
+        (g_real,) = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
+        (g_fake,) = torch.autograd.grad(d_fake.sum(), fake_in, create_graph=True)
+        r1, r2 = g_real.square().sum(1).mean(), g_fake.square().sum(1).mean()
+        d_loss = torch.nn.functional.softplus(d_fake - d_real).mean()
+        d_loss = d_loss + factor * gamma / 2 * r1 + factor * gamma / 2 * r2
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        for p in D.parameters():
+            p.requires_grad_(False)
+        g_loss = torch.nn.functional.softplus(D.logits(real) - D.logits(G(noise(100, G.latent_dim)))).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        for p in D.parameters():
+            p.requires_grad_(True)
+    for (name, trained), reference in zip(module.named_parameters(), plain.parameters(), strict=True):
+        assert torch.equal(trained, reference), name
+
+
+def test_lazy_penalties_skip_the_double_backward_between_their_steps(tmp_path):
+    every = ring_config(*MODERN, "max_updates=4", "data.shuffle=false")
+    lazy = ring_config(*MODERN, "max_updates=4", "data.shuffle=false", "penalty.every=4")
+    _, eager_module, *_ = fit(every, tmp_path / "a")
+    _, lazy_module, *_ = fit(lazy, tmp_path / "b")
+    # the first update applies the penalty in both (scaled by 4 in the lazy run), so D already differs
+    differs = [not torch.equal(a, b) for a, b in zip(eager_module.parameters(), lazy_module.parameters(), strict=True)]
+    assert any(differs)
+
+
+# --- refused before any work ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (("loss=bce", "penalty.r1=0.1", "data.batch_size=8"), r"penalty.r1=0.1 needs a loss on D's logits"),
+        (("loss=rpgan",), r"loss=Relativistic .* the faithful mode \(data.batch_size=1\)"),
+        (("schedule=linear",), r"schedule.shape=linear does not apply at data.batch_size=1"),
+        (("penalty.gp=-2",), r"penalty.gp=-2 is invalid"),
+        (("schedule.final=2", "data.batch_size=8"), r"schedule.final=2 is invalid"),
+        (("penalty.every=0",), r"penalty.every=0 is invalid"),
+    ],
+)
+def test_an_objective_that_cannot_apply_is_refused_naming_its_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        check_config(compose_config(*overrides))
+
+
+def test_a_decaying_schedule_needs_a_length(tmp_path):
+    with pytest.raises(ConfigError, match="has no length"):
+        fit(ring_config(*MODERN, "trainer.max_epochs=-1"), tmp_path / "r")
