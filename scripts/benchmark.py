@@ -6,6 +6,7 @@
     python scripts/benchmark.py --model dcgan --batched-samples 20000 --repeats 2   # the same, shorter
     python scripts/benchmark.py --model baseline --profile   # where the faithful mode's time goes: one chunk
     python scripts/benchmark.py --samples 60000 --skip-walkthrough --repeats 2   # a full epoch: (b) against (p)
+    python scripts/benchmark.py --objectives --batched-samples 6400 --repeats 3     # (g): a penalised update's cost
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
   (a) the walkthrough's loop, transcribed literally (gan/models/walkthrough.py): pandas iloc dataset, batch 1
@@ -20,6 +21,9 @@ Rows (images/s, median of the repeats; repeats alternate between the rows):
       or --batched-samples of them)
   (f) (d) with trainer.precision=bf16-mixed: autocast to bfloat16 on the CPU, the losses in float32
   (e) loading the 60,000 training images: the first CSV parse against the cached tensors
+  (g) with --objectives, instead: the DCGAN without BatchNorm (batch 64) trained through Trainer.fit under each
+      objective, against the walkthrough's three BCE steps: the loss on logits alone, RpGAN, RpGAN + R1 + R2 (a
+      double backward per D step), and R1 + R2 applied lazily (penalty.every=4)
 "time ratio" is time per image against the row's reference ((b) against (p) and against (a), (d)/(c),
 (f)/(d), cached/parse): below 1 is faster.
 Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
@@ -37,6 +41,7 @@ import torch
 from gan.config import compose
 from gan.data.csv_files import load_csv, read_csv
 from gan.data.mnist import MnistDataModule, MnistDataset
+from gan.file_safety import load_tensors
 from gan.models import walkthrough
 from gan.training.fit import train
 from gan.training.from_config import build_module
@@ -50,6 +55,13 @@ MODELS = {  # name -> (project overrides, walkthrough arguments; None: a model t
     "dcgan": (["model=dcgan"], None),
 }
 BATCH = {"baseline": 256, "improved-randn": 256, "dcgan": 64}  # the batched rows (c) and (d)
+OBJECTIVES = {  # row (g) -> overrides of the DCGAN without BatchNorm (R3GAN's networks have none)
+    "three BCE steps (loss=bce)": ["loss=bce"],
+    "loss=nonsaturating": ["loss=nonsaturating"],
+    "loss=rpgan": ["loss=rpgan"],
+    "loss=rpgan penalty=r1_r2": ["loss=rpgan", "penalty=r1_r2"],
+    "loss=rpgan penalty=r1_r2 penalty.every=4": ["loss=rpgan", "penalty=r1_r2", "penalty.every=4"],
+}
 
 
 def time_walkthrough(csv: Path, args: dict) -> float:
@@ -112,7 +124,7 @@ def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path
     train(cfg, run_dir)
     seconds = time.perf_counter() - started
     if weights is not None:
-        state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+        state = load_tensors(run_dir / "checkpoints" / "last.ckpt")["state_dict"]
         weights.update({k: v for k, v in state.items() if k.startswith(("generator.", "discriminator."))})
     return seconds
 
@@ -144,6 +156,22 @@ def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: i
     return time.perf_counter() - started
 
 
+def time_objectives(csv: Path, images: int, workdir: Path, repeats: int) -> list[str]:
+    """Rows (g): one update of each objective through Trainer.fit, repeats alternating, against three BCE steps."""
+    networks = ["model=dcgan", "model.discriminator.batch_norm=false", "model.generator.batch_norm=false"]
+    seconds = {row: [] for row in OBJECTIVES}
+    for _ in range(repeats):
+        for row, overrides in OBJECTIVES.items():
+            seconds[row].append(time_project(csv, [*networks, *overrides], 64, workdir))
+    median = {row: statistics.median(values) for row, values in seconds.items()}
+    reference = next(iter(OBJECTIVES))
+    return [
+        f"| dcgan, no BatchNorm | (g) {row} | {images / median[row]:,.0f} | "
+        f"{'reference' if row == reference else f'{median[row] / median[reference]:.2f}x'} |"
+        for row in OBJECTIVES
+    ]
+
+
 def profile_chunk(source: Path, overrides: list[str], workdir: Path, images: int = 2048) -> None:
     """cProfile of the faithful mode over one chunk (``images`` updates at batch size 1), Trainer.fit and the
     run's record included: the functions that take the most time of their own."""
@@ -171,6 +199,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile one faithful chunk of --model, then stop")
     parser.add_argument("--skip-walkthrough", action="store_true", help="leave out row (a): full epochs run faster")
     parser.add_argument("--batched-samples", type=int, default=60_000, help="training images for (c), (d), (f)")
+    parser.add_argument("--objectives", action="store_true", help="rows (g) only: the cost of each objective's update")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # keep the table readable
@@ -196,6 +225,11 @@ def main() -> None:
             out.writelines(line for _, line in zip(range(args.batched_samples), f, strict=False))
         all_images = all_images[: args.batched_samples]
     table = ["| model | row | images/s | time ratio |", "| --- | --- | --- | --- |"]
+    if args.objectives:
+        table += time_objectives(batched_csv, len(all_images), workdir, args.repeats)
+        print(f"\n{len(all_images):,} images, batch 64; {args.threads} thread(s); median of {args.repeats} repeats\n")
+        print("\n".join(table))
+        return
     identical = []
     for name in MODELS if args.model == "all" else [args.model]:
         overrides, reference = MODELS[name]

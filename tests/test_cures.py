@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import gan
 from gan.evaluation.metrics import sample_images
 from gan.models.cures import RejectionSampler, truncate
 from gan.models.nets import Critic
@@ -110,7 +111,14 @@ def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
         return train(cfg, tmp_path / folder)["metrics"]
 
     plain, cured = run("plain"), run("cured", "metrics.drs=true", "metrics.truncation=0.8")
-    assert plain["modes"] >= 0 and cured != plain  # same weights (same seed), other samples measured
+    # the same weights (same seed): the epoch's numbers are those of the samples each cure draws, and only those
+    weights = gan.load(tmp_path / "cured")
+    assert weights.metrics(samples=400) == plain
+    assert {**weights.metrics(samples=400, truncation=0.8, drs=True), "drs_acceptance": None} == {
+        **cured,
+        "drs_acceptance": None,
+    }
+    assert cured["high_quality"] != plain["high_quality"]
     with pytest.raises(ValueError, match="metrics.truncation=2 is invalid"):
         from gan.training.config_checks import check_config
 

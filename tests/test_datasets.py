@@ -8,6 +8,7 @@ import torch
 from hydra.utils import instantiate
 
 from gan.data.csv_files import load_csv
+from gan.errors import ConfigError
 from gan.evaluation.explore import class_index
 from gan.evaluation.judge import content_key, default_path, ensure_judge
 from gan.training.fit import train
@@ -36,7 +37,7 @@ def test_fashion_class_names_and_a_class_by_name_or_index():
 def test_a_train_csv_never_pairs_with_another_datasets_test_csv(tiny_csv, tmp_path):
     # the first failure of the issue: data.train_csv set, data.test_csv still MNIST's
     cfg = compose_config(f"data.train_csv={tiny_csv}", f"data.data_dir={tmp_path}")
-    with pytest.raises(Exception, match="only one of them is MNIST's own CSV"):  # also names both keys
+    with pytest.raises(ConfigError, match="only one of them is MNIST's own CSV"):  # also names both keys
         instantiate(cfg.data)
     # a user's CSV without a test CSV trains, but is never measured: the judge needs the dataset's own test set
     cfg = compose_config("data=csv", f"data.train_csv={tiny_csv}", f"data.data_dir={tmp_path}", "metrics.enabled=true")

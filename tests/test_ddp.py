@@ -2,10 +2,23 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
 
-from tests.conftest import run_script, synthetic, write_csv
+from tests.conftest import ROOT, run_script, synthetic, write_csv
+
+
+class SaveEachRank(Callback):
+    """Each process saves its own D and G when training ends: what the test compares, not the run's own check."""
+
+    def __init__(self, folder: str):
+        self.folder = Path(folder)
+
+    def on_train_end(self, trainer, pl_module):
+        torch.save(pl_module.state_dict(), self.folder / f"rank{trainer.global_rank}.pt")
 
 
 @pytest.mark.parametrize(
@@ -29,15 +42,22 @@ def test_two_ddp_processes_train_identical_networks_on_different_data(tmp_path, 
         "trainer.accelerator=cpu",
         "trainer.devices=2",
         "+trainer.strategy=ddp_find_unused_parameters_true",
+        "+callbacks.each_rank._target_=tests.test_ddp.SaveEachRank",
+        f"+callbacks.each_rank.folder={tmp_path}",
         *batch,
         cwd=tmp_path,
         timeout=600,
+        env={"PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = tmp_path / re.search(r"run folder: (.+)", result.stdout).group(1).strip()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["processes"] == 2
-    # every rank's D and G were gathered and compared after training, bit for bit
+    # each rank's own D and G, saved by that rank: identical, bit for bit (gradients were averaged), and trained
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    assert ranks[0].keys() == ranks[1].keys() and all(torch.equal(ranks[0][k], ranks[1][k]) for k in ranks[0])
+    saved = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.equal(saved[k], ranks[0][k]) for k in saved)  # what rank 0 saved is the run's result
     assert summary["ranks_agree"] is True
     # each rank walked its own half of the data: 100 images per epoch, not 200
     assert summary["updates"] == 2 * updates_per_epoch

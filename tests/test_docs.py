@@ -1,0 +1,43 @@
+"""The README and docs/: every relative link and picture resolves, the README stays a first page, and the site
+builds with ``mkdocs build --strict`` (a broken link, a missing picture or a page left out of the nav fails it)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def relative_links(page: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.DOTALL)  # code blocks hold no links
+    return [t for t in LINK.findall(text) if not t.startswith(("http://", "https://", "mailto:", "#"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_relative_link_and_picture_resolves(page):
+    missing = [t for t in relative_links(page) if not (page.parent / t.split("#")[0]).exists()]
+    assert not missing, f"{page.relative_to(ROOT)} links to missing files: {missing}"
+
+
+def test_the_readme_is_a_first_page():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200
+    assert all(f"docs/{p.name}" in "\n".join(lines) for p in PAGES[1:] if p.name != "index.md")  # links each page
+
+
+def test_the_site_builds_strictly(tmp_path):
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": ""},
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "site" / "curing" / "index.html").is_file()
