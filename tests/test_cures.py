@@ -113,11 +113,9 @@ def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
     plain, cured = run("plain"), run("cured", "metrics.drs=true", "metrics.truncation=0.8")
     # the same weights (same seed): the epoch's numbers are those of the samples each cure draws, and only those
     weights = gan.load(tmp_path / "cured")
-    assert weights.metrics(samples=400) == plain
-    assert {**weights.metrics(samples=400, truncation=0.8, drs=True), "drs_acceptance": None} == {
-        **cured,
-        "drs_acceptance": None,
-    }
+    as_trained, with_cures = weights.metrics(samples=400), weights.metrics(samples=400, truncation=0.8, drs=True)
+    assert all(plain[k] == as_trained[k] for k in as_trained)
+    assert all(cured[k] == with_cures[k] for k in as_trained)
     assert cured["high_quality"] != plain["high_quality"]
     with pytest.raises(ValueError, match="metrics.truncation=2 is invalid"):
         from gan.training.config_checks import check_config

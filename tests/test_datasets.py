@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from gan.data.csv_files import load_csv
@@ -37,8 +38,10 @@ def test_fashion_class_names_and_a_class_by_name_or_index():
 def test_a_train_csv_never_pairs_with_another_datasets_test_csv(tiny_csv, tmp_path):
     # the first failure of the issue: data.train_csv set, data.test_csv still MNIST's
     cfg = compose_config(f"data.train_csv={tiny_csv}", f"data.data_dir={tmp_path}")
-    with pytest.raises(ConfigError, match="only one of them is MNIST's own CSV"):  # also names both keys
+    with pytest.raises(InstantiationException) as refused:  # Hydra wraps the constructor's own error
         instantiate(cfg.data)
+    assert isinstance(refused.value.__cause__, ConfigError)
+    assert "only one of them is MNIST's own CSV" in str(refused.value.__cause__)  # it also names both keys
     # a user's CSV without a test CSV trains, but is never measured: the judge needs the dataset's own test set
     cfg = compose_config("data=csv", f"data.train_csv={tiny_csv}", f"data.data_dir={tmp_path}", "metrics.enabled=true")
     with pytest.raises(ValueError, match="data.test_csv is not set"):

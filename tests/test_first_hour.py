@@ -19,7 +19,7 @@ def test_the_readme_starts_with_two_commands_that_ci_runs_too():
     first_block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)
     commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
     assert commands == ["make train", "make test"]
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "make test-full" in (ROOT / ".ci" / "run").read_text()  # CI: the fast suite and the long tests
     outer = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}  # CI runs us from make
     dry = subprocess.run(
         ["make", "--no-print-directory", "-n", "-B", "test", "TORCH=torch==9.9"],
@@ -31,9 +31,9 @@ def test_the_readme_starts_with_two_commands_that_ci_runs_too():
     assert dry.returncode == 0, dry.stderr
     steps = dry.stdout.strip().splitlines()
     assert steps.index('.venv/bin/pip install --quiet "torch==9.9"') < steps.index(
-        '.venv/bin/pip install --quiet -e ".[dev]"'
+        '.venv/bin/pip install --quiet -e ".[dev,docs]"'
     )
-    assert steps[-1] == ".venv/bin/python -m pytest"
+    assert steps[-1] == '.venv/bin/python -m pytest -m "not e2e"'
 
 
 def _run_script(tmp_path, *overrides):

@@ -65,7 +65,7 @@ def test_spectral_norm_keeps_each_weight_at_spectral_norm_1():
     discriminator = Discriminator(leaky_slope=0.2, spectral_norm=True)
     for _ in range(30):  # each training-mode forward pass runs one power iteration
         discriminator(torch.rand(8, 784))
-    for layer in (discriminator.model[0], discriminator.model[-2]):
+    for layer in (discriminator.model[0], discriminator.model[-1]):  # the first and the last (logit) layer
         assert torch.linalg.matrix_norm(layer.weight.detach(), ord=2) == pytest.approx(1.0, abs=0.02)
 
 
