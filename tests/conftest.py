@@ -55,6 +55,18 @@ def tiny_csv(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def trained_tiny_run(tmp_path_factory) -> Path:
+    """One short run on 200 synthetic rows, trained once per session: the tests that only read or copy a finished
+    run share it (copy it before changing anything)."""
+    from gan.training.fit import train
+
+    folder = tmp_path_factory.mktemp("trained")
+    csv = write_csv(folder / "tiny.csv", *synthetic(200))
+    train(tiny_run_config(csv, folder), folder / "run")
+    return folder / "run"
+
+
+@pytest.fixture(scope="session")
 def mnist_dir(tmp_path_factory) -> Path:
     """A data folder with the real MNIST CSVs, made through the project's own download code."""
     from gan.data.download import download_mnist

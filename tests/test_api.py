@@ -40,6 +40,7 @@ def test_a_loaded_run_draws_the_panel_s_seeds_and_keeps_its_losses(api_run):
     assert again.plot_losses().axes
 
 
+@pytest.mark.e2e
 def test_compare_reads_a_sweep_into_a_table_and_a_figure(tiny_csv, tmp_path):
     result = run_script(
         "train.py",
@@ -56,6 +57,7 @@ def test_compare_reads_a_sweep_into_a_table_and_a_figure(tiny_csv, tmp_path):
     assert figure.axes
 
 
+@pytest.mark.e2e
 def test_export_writes_what_generate_draws_as_png_and_npz(api_run, tmp_path):
     for fmt in ("png", "npz"):
         result = run_script(
@@ -82,6 +84,7 @@ def test_export_writes_what_generate_draws_as_png_and_npz(api_run, tmp_path):
     assert packed.shape == (12, 28, 28, 1) and np.array_equal(packed[..., 0], expected)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_the_notebook_runs_top_to_bottom(tmp_path):
     import nbclient

@@ -85,6 +85,7 @@ def test_same_seed_same_networks_other_seed_other_networks():
     assert not torch.equal(a.generator.model[0].weight, c.generator.model[0].weight)
 
 
+@pytest.mark.e2e
 def test_an_unknown_option_lists_the_valid_ones():
     result = run_script("train.py", "noise=gaussian", cwd=ROOT)
     assert result.returncode != 0

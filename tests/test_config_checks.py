@@ -117,6 +117,7 @@ def _stacked(tmp_path, channels):
     ]
 
 
+@pytest.mark.e2e
 def test_two_stacked_channels_train_and_draw_end_to_end(tmp_path):
     result = run_script("train.py", *_stacked(tmp_path, 2), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -124,6 +125,7 @@ def test_two_stacked_channels_train_and_draw_end_to_end(tmp_path):
     assert (run / "samples.png").is_file() and (run / "summary.json").is_file()
 
 
+@pytest.mark.e2e
 def test_more_stacked_channels_than_a_picture_shows_are_refused_in_one_line(tmp_path):
     result = run_script("train.py", *_stacked(tmp_path, 5), cwd=tmp_path)
     assert result.returncode == 1

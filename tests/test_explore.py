@@ -91,6 +91,7 @@ def trained_runs(tmp_path_factory):
     return folder, runs
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["baseline", "randn"])
 def test_generate_writes_each_picture_and_its_tensors_from_any_run(trained_runs, name):
     folder, runs = trained_runs
@@ -129,6 +130,7 @@ def test_generate_writes_each_picture_and_its_tensors_from_any_run(trained_runs,
     assert samples["noise"].shape == (6, 1 if name == "baseline" else 100)
 
 
+@pytest.mark.e2e
 def test_check_discriminator_prints_d_on_real_and_noise(trained_runs):
     folder, _ = trained_runs
     out = run(
@@ -146,6 +148,7 @@ def test_check_discriminator_prints_d_on_real_and_noise(trained_runs):
     assert re.search(r"loss plot: (.+\.png)", out)
 
 
+@pytest.mark.e2e
 def test_show_data_draws_images_and_an_untrained_generator(trained_runs):
     folder, _ = trained_runs
     out = run(

@@ -42,6 +42,7 @@ def _run_script(tmp_path, *overrides):
     return run_script("train.py", *command, "metrics.enabled=false", *overrides, cwd=tmp_path, timeout=120)
 
 
+@pytest.mark.e2e
 def test_the_output_reads_in_human_units_without_lightnings_noise(tmp_path):
     done = _run_script(tmp_path, "trainer.max_epochs=2")
     assert done.returncode == 0, done.stderr
@@ -56,6 +57,7 @@ def test_the_output_reads_in_human_units_without_lightnings_noise(tmp_path):
     assert "done: 400 updates (400 images)" in done.stdout
 
 
+@pytest.mark.e2e
 def test_train_log_holds_the_runs_log(tmp_path):
     done = _run_script(tmp_path, "trainer.enable_progress_bar=false")
     assert done.returncode == 0, done.stderr
@@ -71,6 +73,7 @@ def test_train_log_holds_the_runs_log(tmp_path):
         assert line in text, line
 
 
+@pytest.mark.e2e
 def test_every_script_has_a_help_text():
     for script, words in (
         ("train.py", ["MNIST_MIRROR", "lightning_logs/<overrides>/<time>/", "max_images", "model: baseline"]),

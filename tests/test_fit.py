@@ -54,6 +54,7 @@ def test_a_loss_that_blows_up_stops_training_naming_the_step(tiny_csv, tmp_path)
     assert not (tmp_path / "run" / "samples.png").exists()
 
 
+@pytest.mark.e2e
 def test_train_script_writes_one_run_folder_named_by_its_overrides(tiny_csv, tmp_path):
     result = run_script(
         "train.py",

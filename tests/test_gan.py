@@ -56,6 +56,7 @@ def test_bf16_mixed_precision_trains_a_batched_dcgan(tiny_csv, tmp_path):
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in module.parameters())
 
 
+@pytest.mark.e2e
 def test_a_callback_added_on_the_command_line_runs(tiny_csv, tmp_path):
     result = run_script(
         "train.py",
@@ -108,6 +109,7 @@ def test_a_checkpoint_on_a_metric_is_kept_beside_the_runs_own(tmp_path):
     assert (tmp_path / "r" / "checkpoints" / "last.ckpt").is_file() and trainer.current_epoch == 3
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("flag", ["trainer.max_steps=30", "trainer.precision=bf16-mixed"])
 def test_the_faithful_mode_refuses_lightnings_step_flags_before_any_work(tiny_csv, tmp_path, flag):
     result = run_script("train.py", *quiet_csv_run(tiny_csv, tmp_path), flag, cwd=tmp_path)

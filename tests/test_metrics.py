@@ -58,11 +58,13 @@ def mnist_metrics(mnist_dir, judge_path):
     return JudgeMetrics(load_judge(judge_path)[0], test.images), test, train
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_the_judge_reaches_99_percent_on_the_test_set(judge_path):
     assert load_judge(judge_path)[1] >= 0.99
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_real_test_images_cover_10_modes_with_near_zero_kl(mnist_metrics):
     metrics, test, _ = mnist_metrics
@@ -72,6 +74,7 @@ def test_real_test_images_cover_10_modes_with_near_zero_kl(mnist_metrics):
     assert values["judge_is"] > 9
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_a_repeated_real_digit_is_one_mode(mnist_metrics):
     metrics, test, _ = mnist_metrics
@@ -79,6 +82,7 @@ def test_a_repeated_real_digit_is_one_mode(mnist_metrics):
     assert values["modes"] == 1 and values["kl"] == pytest.approx(math.log(10))
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_uniform_noise_is_far_from_mnist_and_real_training_images_are_close(mnist_metrics):
     metrics, _, train = mnist_metrics
@@ -87,6 +91,7 @@ def test_uniform_noise_is_far_from_mnist_and_real_training_images_are_close(mnis
     assert real < 5 and noise > 100 * real
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_real_stacked_mnist_covers_about_1000_modes_with_kl_near_0(mnist_dir, judge_path):
     from gan.data.mnist import MnistDataset

@@ -55,6 +55,7 @@ def test_pacgan_networks_have_the_papers_shapes():
     assert D.model[0].linear.out_features == 200 * 5 and D.model[0].linear.in_features == 2 * 3
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("extra", [[], ["model.pack=2", "model.ema_decay=0.99"], ["experiment=cure_minibatch_std"]])
 def test_a_2d_run_trains_measures_and_draws(tmp_path, extra):
     cfg = compose_config(

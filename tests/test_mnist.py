@@ -62,6 +62,7 @@ def test_the_downloaded_csv_holds_mnist(mnist_dir):
     assert train.images.std().item() == pytest.approx(0.3081078, abs=1e-6)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides",

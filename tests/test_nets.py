@@ -51,6 +51,7 @@ def test_both_train_through_the_same_loop(tiny_csv, tmp_path, overrides):
     assert any(k.startswith("generator.") for k in changed) and any(k.startswith("discriminator.") for k in changed)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_a_short_conditional_run_draws_the_asked_digit_well_above_chance(mnist_dir, tmp_path):
     cfg = compose_config(

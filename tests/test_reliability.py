@@ -45,6 +45,7 @@ def _weights(path):
 # --- crashes lose at most the checkpoint interval ---------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_kill_9_mid_epoch_0_leaves_a_periodic_checkpoint_that_resumes(tiny_csv, tmp_path):
     command = [*quiet_csv_run(tiny_csv, tmp_path), "trainer.max_epochs=1000", "checkpoints.every_minutes=0.0001"]
     process = start_script("train.py", *command, cwd=tmp_path)
@@ -64,6 +65,7 @@ def test_kill_9_mid_epoch_0_leaves_a_periodic_checkpoint_that_resumes(tiny_csv, 
     assert torch.load(last, weights_only=False)["gan"]["state"]["updates"] == 200
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("module", "batch", "done"),
     [
@@ -162,6 +164,7 @@ def test_a_checkpoint_write_that_fails_leaves_the_previous_one_whole(tiny_csv, t
 # --- bad input is refused before any work, naming its key (each value: tests/test_config_checks.py) -------
 
 
+@pytest.mark.e2e
 def test_a_bad_value_on_the_command_line_prints_one_line_and_leaves_nothing(tmp_path):
     done = _script("sample_grid=[0,3]", "data.data_dir=nowhere", cwd=tmp_path, timeout=60)
     assert done.returncode == 1
@@ -223,6 +226,7 @@ def test_run_folder_names_are_clean_for_quoted_paths_and_leave_out_keys_that_cha
     assert run_name("data.shuffle=False") == run_name("data.shuffle=false") == "data.shuffle=false"
 
 
+@pytest.mark.e2e
 def test_a_path_with_a_space_and_non_ascii_letters_trains_when_quoted(tmp_path):
     folder = tmp_path / "my dätä"
     folder.mkdir()
@@ -248,6 +252,7 @@ def test_a_failed_resume_writes_nothing(tmp_path, resume):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_a_checkpoint_copied_out_of_its_run_folder_carries_its_config(tiny_csv, tmp_path):
     train(tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn"), tmp_path / "run")
     loose = tmp_path / "elsewhere" / "mine.ckpt"

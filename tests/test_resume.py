@@ -43,6 +43,7 @@ class SignalAt(L.Callback):
             os.kill(os.getpid(), self.signum)  # arrives while this chunk trains
 
 
+@pytest.mark.e2e
 def test_same_config_and_seed_give_identical_weights(tiny_csv, tmp_path):
     cfg = config(tiny_csv, tmp_path)
     train(cfg, tmp_path / "a")
@@ -50,6 +51,7 @@ def test_same_config_and_seed_give_identical_weights(tiny_csv, tmp_path):
     assert_same(final_weights(tmp_path / "a"), final_weights(tmp_path / "b"))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("signum", "after_chunks"), [(signal.SIGINT, 3), (signal.SIGTERM, 10)])
 def test_an_interrupted_run_resumed_equals_an_uninterrupted_one(tiny_csv, tmp_path, monkeypatch, signum, after_chunks):
     cfg = config(tiny_csv, tmp_path)
@@ -95,6 +97,7 @@ class _with_signal(L.Callback):
         return object.__getattribute__(self, name)
 
 
+@pytest.mark.e2e
 def test_a_loss_that_blows_up_keeps_the_last_good_checkpoint(tiny_csv, tmp_path, monkeypatch):
     cfg = config(tiny_csv, tmp_path, "data.shuffle=false")
     train(cfg, tmp_path / "good")  # two clean epochs, as a reference for epoch 0's weights
@@ -121,6 +124,7 @@ def test_a_loss_that_blows_up_keeps_the_last_good_checkpoint(tiny_csv, tmp_path,
     assert not list((tmp_path / "bad" / "checkpoints").glob("*.tmp"))
 
 
+@pytest.mark.e2e
 def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv, tmp_path):
     command = [
         "data=csv",

@@ -3,6 +3,7 @@ and what it refuses before any work; a finished run resumed with nothing to do i
 
 import json
 
+import pytest
 import torch
 
 from gan.training.run_folders import RESUME_MAY_CHANGE
@@ -20,6 +21,7 @@ def _resume(folder, *extra, cwd):
     return run_script("train.py", f"resume='{folder}'", *extra, cwd=cwd)
 
 
+@pytest.mark.e2e
 def test_a_resume_refuses_every_change_to_what_the_run_computes(tiny_csv, tmp_path):
     folder = _run(tmp_path, tiny_csv)
     other = write_csv(tmp_path / "other.csv", *synthetic(50, seed=1))
@@ -32,6 +34,7 @@ def test_a_resume_refuses_every_change_to_what_the_run_computes(tiny_csv, tmp_pa
     assert not list(folder.glob(".hydra-resume-*"))
 
 
+@pytest.mark.e2e
 def test_a_resume_may_extend_a_run_started_with_a_limit(tiny_csv, tmp_path):
     folder = _run(tmp_path, tiny_csv, "max_updates=50")
     result = _resume(folder, "max_updates=120", "threads=1", "checkpoints.every_minutes=5", cwd=tmp_path)
@@ -44,6 +47,7 @@ def test_a_resume_may_extend_a_run_started_with_a_limit(tiny_csv, tmp_path):
     assert {"max_updates", "max_images", "trainer.max_epochs", "threads"} <= RESUME_MAY_CHANGE
 
 
+@pytest.mark.e2e
 def test_a_finished_run_resumed_with_nothing_to_do_says_so_and_changes_nothing(tiny_csv, tmp_path):
     folder = _run(tmp_path, tiny_csv)
     files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.name != "train.log"}

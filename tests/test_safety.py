@@ -43,6 +43,7 @@ def crafted(path: Path, marker: Path, around: dict | None = None) -> Path:
 # --- a failed command never removes what it did not create ---------------------------------------------------
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("existing", ["userdir", "empty", "."])
 def test_a_failed_command_leaves_an_existing_run_dir_and_its_files(tiny_csv, tmp_path, existing):
     folder = tmp_path / existing
@@ -61,6 +62,7 @@ def test_a_failed_command_leaves_an_existing_run_dir_and_its_files(tiny_csv, tmp
     assert tiny_csv.is_file()
 
 
+@pytest.mark.e2e
 def test_a_failed_sweep_job_keeps_an_existing_sweep_dir(tiny_csv, tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
@@ -77,6 +79,7 @@ def test_a_failed_sweep_job_keeps_an_existing_sweep_dir(tiny_csv, tmp_path):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
 
+@pytest.mark.e2e
 def test_a_failed_new_run_removes_the_folders_it_made_and_only_those(tiny_csv, tmp_path):
     (tmp_path / "lightning_logs" / "older").mkdir(parents=True)  # existed before: stays, even though empty
     result = run_script("train.py", "model.pack=0", *quiet_csv_run(tiny_csv, tmp_path), cwd=tmp_path)
@@ -84,6 +87,7 @@ def test_a_failed_new_run_removes_the_folders_it_made_and_only_those(tiny_csv, t
     assert [p.name for p in (tmp_path / "lightning_logs").iterdir()] == ["older"]
 
 
+@pytest.mark.e2e
 def test_names_from_the_config_never_leave_their_folder(tiny_csv, tmp_path):
     name = run_name("data.class_names=[x,a/../../../ESC,b/c],seed=1")
     assert "/" not in name and "\\" not in name
@@ -92,6 +96,7 @@ def test_names_from_the_config_never_leave_their_folder(tiny_csv, tmp_path):
     assert not (tmp_path.parent / "JUDGE").exists()
 
 
+@pytest.mark.e2e
 def test_a_loose_checkpoint_s_outputs_go_beside_it(tiny_csv, tmp_path):
     train(tiny_run_config(tiny_csv, tmp_path), tmp_path / "run")
     loose = tmp_path / "some" / "dir" / "copy.ckpt"
@@ -117,6 +122,7 @@ def test_load_tensors_refuses_a_pickled_object_without_running_it(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "command",
     [
@@ -125,9 +131,8 @@ def test_load_tensors_refuses_a_pickled_object_without_running_it(tmp_path):
         ("train.py", "resume={ckpt}"),
     ],
 )
-def test_a_crafted_checkpoint_is_refused_by_every_script_and_runs_nothing(tiny_csv, tmp_path, command):
-    train(tiny_run_config(tiny_csv, tmp_path), tmp_path / "run")
-    saved = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+def test_a_crafted_checkpoint_is_refused_by_every_script_and_runs_nothing(trained_tiny_run, tmp_path, command):
+    saved = torch.load(trained_tiny_run / "checkpoints" / "last.ckpt", weights_only=True)
     marker = tmp_path / "ran"
     evil = crafted(tmp_path / "evil.ckpt", marker, around=saved)
     script, *args = command
@@ -167,6 +172,7 @@ def test_a_crafted_cache_or_judge_is_set_aside_and_made_again_without_running(ti
     assert judge_path.with_name(judge_path.name + ".broken").is_file()
 
 
+@pytest.mark.e2e
 def test_a_judge_the_user_named_is_never_moved_or_replaced(tiny_csv, tmp_path):
     from gan.evaluation.judge import ensure_judge
 
@@ -203,9 +209,9 @@ def payload(marker: Path) -> dict:
     return {"_target_": "torch.load", "f": {"_target_": "io.BytesIO", "initial_bytes": blob}, "weights_only": False}
 
 
-def with_carried(tmp_path, tiny_csv, edit) -> Path:
-    """A trained run's checkpoint whose carried config ``edit`` changed, as a downloaded run might be."""
-    train(tiny_run_config(tiny_csv, tmp_path), tmp_path / "run")
+def with_carried(tmp_path, trained_run, edit) -> Path:
+    """A copy of a trained run whose checkpoint's carried config ``edit`` changed, as a downloaded run might be."""
+    shutil.copytree(trained_run, tmp_path / "run")
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     saved = torch.load(last, weights_only=True)
     edit(saved["config"])
@@ -213,6 +219,7 @@ def with_carried(tmp_path, tiny_csv, edit) -> Path:
     return last
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "command",
     [
@@ -221,9 +228,9 @@ def with_carried(tmp_path, tiny_csv, edit) -> Path:
         ("train.py", "resume={run}", "trainer.max_epochs=2"),
     ],
 )
-def test_a_carried_config_that_would_run_code_is_refused_by_every_script(tiny_csv, tmp_path, command):
+def test_a_carried_config_that_would_run_code_is_refused_by_every_script(trained_tiny_run, tmp_path, command):
     marker = tmp_path / "ran"
-    with_carried(tmp_path, tiny_csv, lambda cfg: cfg["model"].update(discriminator=payload(marker)))
+    with_carried(tmp_path, trained_tiny_run, lambda cfg: cfg["model"].update(discriminator=payload(marker)))
     script, *args = command
     result = run_script(script, *(a.format(run=tmp_path / "run") for a in args), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
@@ -250,12 +257,14 @@ def test_a_carried_config_that_would_run_code_is_refused_by_every_script(tiny_cs
         ),
     ],
 )
-def test_a_carried_config_builds_only_the_projects_parts_and_writes_nowhere_else(tiny_csv, tmp_path, edit, refusal):
+def test_a_carried_config_builds_only_the_projects_parts_and_writes_nowhere_else(
+    trained_tiny_run, tmp_path, edit, refusal
+):
     import gan
 
     mine = tmp_path / "mine.txt"
     mine.write_text("keep me\n")
-    with_carried(tmp_path, tiny_csv, lambda cfg: edit(cfg, mine))
+    with_carried(tmp_path, trained_tiny_run, lambda cfg: edit(cfg, mine))
     with pytest.raises(UnsafeFileError, match=refusal):
         gan.load(tmp_path / "run")
     assert mine.read_text() == "keep me\n"
@@ -303,6 +312,7 @@ def test_a_corrupt_cache_is_set_aside_with_one_warning_and_rebuilt(tiny_csv, tmp
     assert [r.message for r in caplog.records if "does not load" in r.message]
 
 
+@pytest.mark.e2e
 def test_evaluate_and_generate_fall_back_from_a_truncated_last_checkpoint(tiny_csv, tmp_path):
     train(tiny_run_config(tiny_csv, tmp_path, "trainer.max_epochs=2"), tmp_path / "run")
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"

@@ -88,6 +88,7 @@ def stacked_metrics():
     return JudgeMetrics(judge, reference, channels=3)
 
 
+@pytest.mark.e2e
 def test_stacked_metric_of_real_like_samples_one_sample_and_ten_triples(stacked_metrics):
     uniform = torch.randint(0, 10, (26_000, 3), generator=torch.Generator().manual_seed(0))
     values = stacked_metrics(_stacked(uniform))

@@ -62,6 +62,7 @@ def test_metrics_do_not_change_training_of_a_batchnorm_model(tiny_pair, tmp_path
         assert torch.equal(off[key], on[key]), f"{key} differs with metrics on"
 
 
+@pytest.mark.e2e
 def test_the_panel_shows_what_generate_draws_for_the_same_seeds(tiny_pair, tmp_path):
     run = tmp_path / "run"
     train(_dcgan(*tiny_pair, tmp_path, "metrics.enabled=false", "trainer.max_epochs=1"), run)

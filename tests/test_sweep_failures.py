@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import quiet_csv_run, run_script
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_a_failing_job_does_not_stop_the_others(tiny_csv, tmp_path, launcher):
     extra = [] if launcher == "basic" else ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
@@ -34,6 +35,7 @@ def test_a_failing_job_does_not_stop_the_others(tiny_csv, tmp_path, launcher):
     assert "failed: model.pack=0 is invalid" in rows["0"] and "| done |" in rows["1"]
 
 
+@pytest.mark.e2e
 def test_a_job_whose_networks_cannot_be_built_is_recorded_as_failed(tiny_csv, tmp_path):
     # every job fails inside a constructor Hydra instantiates (an argument G does not take); each is still recorded
     result = run_script(

@@ -40,6 +40,7 @@ def run_folders(sweep_dir):
     return sorted(p.parent.parent for p in sweep_dir.glob("*/.hydra/overrides.yaml"))
 
 
+@pytest.mark.e2e
 def test_a_multirun_compares_in_one_sweep_folder_and_report(workdir):
     sweep_dir, _ = sweep(workdir, "model=baseline,improved", "noise=rand,randn")
     runs = run_folders(sweep_dir)
@@ -57,6 +58,7 @@ def test_a_multirun_compares_in_one_sweep_folder_and_report(workdir):
     assert (sweep_dir / "report.md").is_file() and (sweep_dir / "report.png").stat().st_size > 0
 
 
+@pytest.mark.e2e
 def test_the_parallel_launcher_runs_jobs_in_separate_processes_with_one_thread_each(workdir):
     sweep_dir, result = sweep(workdir, "+launcher=parallel", "seed=0,1")
     assert "Joblib.Parallel" in result.stdout + result.stderr
@@ -65,6 +67,7 @@ def test_the_parallel_launcher_runs_jobs_in_separate_processes_with_one_thread_e
     assert all(yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["threads"] == 1 for run in runs)
 
 
+@pytest.mark.e2e
 def test_submitit_local_runs_the_cluster_code_path(workdir):
     sweep_dir, _ = sweep(workdir, "+launcher=submitit_local", "seed=0,1")
     runs = run_folders(sweep_dir)
@@ -72,6 +75,7 @@ def test_submitit_local_runs_the_cluster_code_path(workdir):
     assert list(sweep_dir.glob(".submitit/*/*_result.pkl"))  # submitit's own job records
 
 
+@pytest.mark.e2e
 def test_an_optuna_search_reports_each_trial_and_the_best(workdir):
     sweep_dir, result = sweep(workdir, "+sweep=search", "hydra.sweeper.n_trials=3", "log_every=1")
     runs = run_folders(sweep_dir)
