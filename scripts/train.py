@@ -121,23 +121,47 @@ def main(cfg) -> float | None:
     return objective
 
 
-def check_resume(argv: list[str]) -> None:
-    """``resume=PATH`` must exist before Hydra makes any folder for the run: a failed resume writes nothing."""
+RESULTS = ("checkpoints", "summary.json", "samples.png")  # what a run folder holds once a run has trained into it
+
+
+def holds_results(folder: Path) -> bool:
+    return any((folder / name).exists() for name in RESULTS)
+
+
+def check_folders(argv: list[str]) -> None:
+    """Before Hydra makes or writes any folder: ``resume=PATH`` must exist, and a run or sweep folder named on the
+    command line must not hold a finished run's results (training into it would replace them; Hydra would rewrite
+    its .hydra/ record even for a command that then fails). A refused command changes nothing."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
     except Exception:  # a malformed override: Hydra reports it, with its grammar's message
         return
-    for override in overrides:
-        if override.key_or_group == "resume" and override.value() not in (None, "null"):
-            path = Path(str(override.value()))
-            if not path.exists():
-                fail(f"resume={path}: no such run folder or checkpoint")
+    given = {o.key_or_group: o.value() for o in overrides}
+    resume = given.get("resume")
+    if resume not in (None, "null") and not Path(str(resume)).exists():
+        fail(f"resume={resume}: no such run folder or checkpoint")
+    run_dir = given.get("hydra.run.dir")
+    if run_dir and resume in (None, "null") and holds_results(Path(str(run_dir))):
+        fail(
+            f"hydra.run.dir={run_dir} already holds a run's results ({', '.join(RESULTS)}): continue that run "
+            f"with resume={run_dir}, or train into a fresh folder; nothing was changed"
+        )
+    sweep_dir = given.get("hydra.sweep.dir")
+    if sweep_dir and Path(str(sweep_dir)).is_dir():
+        folder = Path(str(sweep_dir))
+        finished = [job for job in [folder, *folder.iterdir()] if job.is_dir() and holds_results(job)]
+        if finished:
+            fail(
+                f"hydra.sweep.dir={sweep_dir} already holds the results of {len(finished)} job(s) (e.g. "
+                f"{finished[0].name}): give a fresh hydra.sweep.dir (or resume a job with resume=<its folder>); "
+                "nothing was changed"
+            )
 
 
 if __name__ == "__main__":
-    check_resume(sys.argv[1:])
+    check_folders(sys.argv[1:])
     main()
     if SweepStatus.failed:  # the sweep ran all its jobs; some failed (listed above)
         sys.exit(1)

@@ -108,6 +108,36 @@ def test_a_loose_checkpoint_s_outputs_go_beside_it(tiny_csv, tmp_path):
     assert not (tmp_path / "some" / "generated").exists()
 
 
+# --- a finished run or sweep is never trained over -------------------------------------------------------------
+
+
+def contents(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("extra", [[], ["model.pack=0"]], ids=["valid", "bad value"])
+def test_training_into_a_finished_run_is_refused_and_changes_nothing(trained_tiny_run, tmp_path, extra):
+    run = tmp_path / "run"
+    shutil.copytree(trained_tiny_run, run)
+    before = contents(run)
+    csv = trained_tiny_run.parent / "tiny.csv"
+    result = run_script("train.py", *quiet_csv_run(csv, tmp_path), f"hydra.run.dir={run}", *extra, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "already holds a run's results" in result.stderr and f"resume={run}" in result.stderr
+    assert contents(run) == before  # byte for byte: checkpoints, summary, .hydra/overrides.yaml, train.log
+
+
+def test_a_sweep_into_a_finished_sweep_is_refused_and_changes_nothing(trained_tiny_run, tmp_path):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(trained_tiny_run, sweep / "seed=0")
+    before = contents(sweep)
+    csv = trained_tiny_run.parent / "tiny.csv"
+    result = run_script("train.py", "-m", *quiet_csv_run(csv, tmp_path), f"hydra.sweep.dir={sweep}", "seed=0,1",
+                        cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1 and "already holds the results of 1 job(s)" in result.stderr, result.stderr
+    assert contents(sweep) == before
+
+
 # --- no file runs code ---------------------------------------------------------------------------------------
 
 
