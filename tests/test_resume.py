@@ -11,7 +11,7 @@ import torch
 
 from gan.training.checkpoints import TrainingInterrupted
 from gan.training.fit import train
-from tests.conftest import run_script, start_script, tiny_run_config
+from tests.conftest import quiet_csv_run, run_script, start_script, tiny_run_config
 
 
 def config(tiny_csv, tmp_path, *overrides):
@@ -152,3 +152,23 @@ def test_ctrl_c_on_the_script_leaves_a_checkpoint_that_resume_continues(tiny_csv
     assert f"run folder: {run_dir}" in resumed.stdout
     last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
     assert last["gan"]["state"]["updates"] == epochs * 200
+
+
+@pytest.mark.e2e
+def test_a_second_writer_is_refused_naming_the_first_and_the_first_run_is_kept(tiny_csv, tmp_path):
+    run_dir = tmp_path / "run"
+    command = [*quiet_csv_run(tiny_csv, tmp_path), "trainer.max_epochs=1000", f"hydra.run.dir={run_dir}"]
+    first = start_script("train.py", *command, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not (run_dir / "checkpoints" / "epoch=0.ckpt").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = run_script("train.py", f"resume='{run_dir}'", "trainer.max_epochs=2000", cwd=tmp_path)
+    assert second.returncode == 1
+    assert f"is being trained into by another process (pid {first.pid})" in second.stderr, second.stderr
+    assert "Traceback" not in second.stderr
+    first.send_signal(signal.SIGINT)  # the first run goes on to the end of its own chunk, saves and stops
+    _, stderr = first.communicate(timeout=60)
+    assert first.returncode == 130, stderr
+    saved = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert saved["config"]["trainer"]["max_epochs"] == 1000  # the first run's own, not the refused resume's
+    assert not (run_dir / ".lock").exists()  # released and removed at the end

@@ -26,6 +26,7 @@ from gan.training.checkpoints import (
 from gan.training.config_checks import check_config, torch_threads
 from gan.training.from_config import build_module, judge_metrics, metric_samples
 from gan.training.progress_bar import ImageProgressBar
+from gan.training.run_lock import run_lock
 from gan.training.run_record import log_hparams, summarize, write_record, write_status
 
 # Lightning 2.6 flattens every dataloader with a torch pytree check that torch 2.13 deprecates; the warning
@@ -164,19 +165,20 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict | None:
     """
     check_config(cfg)
     run_dir = Path(run_dir)
-    try:
-        fitted = fit(cfg, run_dir, ckpt_path)
-    except (Exception, KeyboardInterrupt) as error:
-        if (run_dir / "checkpoints").is_dir():  # something of the run is kept: say how it ended
-            stopped = isinstance(error, TrainingInterrupted | KeyboardInterrupt)
-            write_status(run_dir, "interrupted" if stopped else "failed", str(error) or type(error).__name__)
-        raise
-    if fitted is None:  # resumed with nothing left to do
-        return None
-    trainer, module, datamodule, epoch_metrics, seconds = fitted
-    summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds)
-    if trainer.is_global_zero:  # one process writes the run's files
-        write_record(run_dir, module, datamodule, summary)
-        write_status(run_dir, "finished")
-        log_hparams(trainer.logger, cfg, summary)
-    return summary
+    with run_lock(run_dir):  # one writer per run: a second process training into run_dir is refused, naming us
+        try:
+            fitted = fit(cfg, run_dir, ckpt_path)
+        except (Exception, KeyboardInterrupt) as error:
+            if (run_dir / "checkpoints").is_dir():  # something of the run is kept: say how it ended
+                stopped = isinstance(error, TrainingInterrupted | KeyboardInterrupt)
+                write_status(run_dir, "interrupted" if stopped else "failed", str(error) or type(error).__name__)
+            raise
+        if fitted is None:  # resumed with nothing left to do
+            return None
+        trainer, module, datamodule, epoch_metrics, seconds = fitted
+        summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds)
+        if trainer.is_global_zero:  # one process writes the run's files
+            write_record(run_dir, module, datamodule, summary)
+            write_status(run_dir, "finished")
+            log_hparams(trainer.logger, cfg, summary)
+        return summary
