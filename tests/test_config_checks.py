@@ -80,6 +80,15 @@ def test_a_bad_value_is_refused_before_any_work_naming_its_key(overrides, messag
         check_config(compose_config(*overrides))
 
 
+def test_a_key_the_config_does_not_know_is_refused_naming_it(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown: not a key of this project's config"):
+        check_config(compose_config("+unknown.key=1"))
+    check_config(compose_config("+unknown.key=1"), fresh=False)  # a carried config may hold a key since removed
+    result = run_script("train.py", "+unknown.key=1", cwd=tmp_path)
+    assert result.returncode == 1 and "unknown: not a key" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # refused before any work: no run folder
+
+
 def test_repeated_class_names_are_refused():
     with pytest.raises(ValueError, match="data.class_names repeats a"):
         check_config(compose_config("data.class_names=[a,a,b,c,d,e,f,g,h,i]"))

@@ -1,10 +1,12 @@
 """Every config value checked before anything is downloaded or trained, each message naming its key."""
 
+import functools
 import re
 
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
+from gan.config import CONF_DIR
 from gan.errors import ConfigError
 from gan.models.losses import PairedLoss
 from gan.models.penalties import FLOOR, STRENGTH
@@ -95,8 +97,23 @@ FAITHFUL_REFUSES = {
 _ABSENT = object()
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Reject a bad value before anything is downloaded or trained, naming its key."""
+@functools.cache
+def known_keys() -> frozenset[str]:
+    """The top-level keys a training config has: conf/train.yaml's own and its config groups."""
+    root = OmegaConf.load(CONF_DIR / "train.yaml")
+    groups = {next(iter(d)) for d in root.defaults if isinstance(d, DictConfig)}
+    return frozenset({*root.keys(), *(g.removeprefix("optional ") for g in groups)} - {"defaults", "hydra"})
+
+
+def check_config(cfg: DictConfig, fresh: bool = True) -> None:
+    """Reject a bad value before anything is downloaded or trained, naming its key. A ``fresh`` config (not one a
+    run carried, which may predate a key's removal) may hold no top-level key that conf/train.yaml does not know."""
+    unknown = sorted(set(cfg.keys()) - known_keys()) if fresh else []
+    if unknown:
+        raise ConfigError(
+            f"{', '.join(unknown)}: not a key of this project's config (a typo, or a `+{unknown[0]}...=` it does not "
+            "know); python scripts/train.py --cfg job lists every key"
+        )
     for key, rule in CHECKS.items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
         if value is not _ABSENT:

@@ -163,7 +163,7 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict | None:
     limits already reached) leaves its record as it was and returns None. A run that fails once training has
     begun says so in ``status.json``.
     """
-    check_config(cfg)
+    check_config(cfg, fresh=ckpt_path is None)
     run_dir = Path(run_dir)
     with run_lock(run_dir):  # one writer per run: a second process training into run_dir is refused, naming us
         try:
