@@ -86,3 +86,11 @@ def test_train_script_writes_one_run_folder_named_by_its_overrides(tiny_csv, tmp
     assert set(events.Tags()["scalars"]) >= {"loss/D", "loss/G"}
     assert [e.step for e in events.Scalars("loss/G")] == list(range(10, 201, 10))
     assert [e.step for e in events.Images("samples")] == [200]  # the axis is images seen: 200 after the epoch
+
+
+def test_training_leaves_the_processs_signal_handlers_as_it_found_them(tiny_csv, tmp_path):
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    train(tiny_run_config(tiny_csv, tmp_path, "max_updates=5"), tmp_path / "run")
+    assert {s: signal.getsignal(s) for s in before} == before

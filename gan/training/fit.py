@@ -2,6 +2,7 @@
 
 import logging
 import os
+import signal
 import time
 import warnings
 from pathlib import Path
@@ -151,7 +152,15 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
         return None
     log.info(describe_run(cfg, run_dir, module, datamodule, trainer))
     started = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    # Lightning's signal connector leaves its SIGTERM handler installed after fit: a notebook kernel or a test
+    # process that trained once would then ignore SIGTERM. The process's handlers are put back as they were.
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    finally:
+        for signum, handler in handlers.items():
+            if handler is not None:  # None: a handler not installed from Python, which cannot be put back
+                signal.signal(signum, handler)
     return trainer, module, datamodule, epoch_metrics, time.perf_counter() - started
 
 
