@@ -89,6 +89,15 @@ def test_a_key_the_config_does_not_know_is_refused_naming_it(tmp_path):
     assert list(tmp_path.iterdir()) == []  # refused before any work: no run folder
 
 
+@pytest.mark.parametrize(
+    "overrides", [("data=ring8", "model=dcgan"), ("data=grid25", "model=baseline"), ("data=ring8", "model=conditional"),
+                  ("data=mnist", "model=mlp2d")], ids=lambda o: " ".join(o),
+)  # fmt: skip
+def test_points_and_images_need_their_own_networks(overrides):
+    with pytest.raises(ConfigError, match=r"use model=mlp2d with data=ring8 or grid25"):
+        check_config(compose_config(*overrides))
+
+
 def test_repeated_class_names_are_refused():
     with pytest.raises(ValueError, match="data.class_names repeats a"):
         check_config(compose_config("data.class_names=[a,a,b,c,d,e,f,g,h,i]"))

@@ -7,8 +7,10 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from gan.config import CONF_DIR
+from gan.data.mixtures import MixtureDataModule
 from gan.errors import ConfigError
 from gan.models.losses import PairedLoss
+from gan.models.nets import PointGenerator
 from gan.models.penalties import FLOOR, STRENGTH
 from gan.models.schedules import SHAPES
 from gan.rules import (
@@ -127,6 +129,7 @@ def check_config(cfg: DictConfig, fresh: bool = True) -> None:
                     f"loop itself (gan/models/faithful.py); {instead}, or train with data.batch_size > 1"
                 )
     _check_objective(cfg)
+    _check_data_and_model(cfg)
     names = OmegaConf.select(cfg, "data.class_names", default=None)
     if names is not None:
         repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})
@@ -140,13 +143,36 @@ def check_config(cfg: DictConfig, fresh: bool = True) -> None:
         )
 
 
+def _target_class(cfg: DictConfig, key: str):
+    target = OmegaConf.select(cfg, f"{key}._target_", default=None)
+    try:
+        return None if target is None else get_class(target)
+    except (ImportError, ValueError):  # not a class: instantiating it names the problem
+        return None
+
+
+def _check_data_and_model(cfg: DictConfig) -> None:
+    """2D points and images need their own networks: refuse a pair that would fail on a shape mid-run."""
+    data, generator = _target_class(cfg, "data"), _target_class(cfg, "model.generator")
+    if data is None or generator is None:
+        return
+    points_data, points_model = issubclass(data, MixtureDataModule), issubclass(generator, PointGenerator)
+    if points_data != points_model:
+        name = OmegaConf.select(cfg, "data.name", default=data.__name__)
+        raise ConfigError(
+            f"data={name} holds {'2D points' if points_data else 'images'}, but model's generator "
+            f"({generator.__name__}) draws {'2D points' if points_model else 'images'}: use model=mlp2d with "
+            "data=ring8 or grid25, and an image model (baseline, improved, conditional, dcgan) with image data"
+        )
+
+
 def _check_objective(cfg: DictConfig) -> None:
     """A loss on D's logits pairs a real and a fake batch in one D step: batched only; a penalty needs one."""
     target = OmegaConf.select(cfg, "loss._target_", default=None)
-    try:
-        paired = target is not None and issubclass(get_class(target), PairedLoss)
-    except (ImportError, ValueError):  # not a class: instantiating it names the problem
+    loss = _target_class(cfg, "loss")
+    if loss is None:
         return
+    paired = issubclass(loss, PairedLoss)
     faithful = OmegaConf.select(cfg, "data.batch_size", default=1) == 1
     if paired and faithful:
         raise ConfigError(
