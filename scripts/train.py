@@ -142,6 +142,8 @@ def check_folders(argv: list[str]) -> None:
     resume = given.get("resume")
     if resume not in (None, "null") and not Path(str(resume)).exists():
         fail(f"resume={resume}: no such run folder or checkpoint")
+    if resume not in (None, "null") and Path(str(resume)).is_file() and Path(str(resume)).suffix != ".ckpt":
+        fail(f"resume={resume}: a file that is not a checkpoint; give a run folder or a .ckpt file")
     run_dir = given.get("hydra.run.dir")
     if run_dir and resume in (None, "null") and holds_results(Path(str(run_dir))):
         fail(

@@ -138,6 +138,15 @@ def test_a_sweep_into_a_finished_sweep_is_refused_and_changes_nothing(trained_ti
     assert contents(sweep) == before
 
 
+def test_resuming_a_plain_file_is_refused_in_one_line_and_writes_nothing(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    result = run_script("train.py", f"resume={notes}", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.strip().endswith("give a run folder or a .ckpt file")
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"] and notes.read_text() == "my notes\n"
+
+
 # --- no file runs code ---------------------------------------------------------------------------------------
 
 
