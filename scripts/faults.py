@@ -200,6 +200,44 @@ def crafted_checkpoint(reference_run: Path, work: Path) -> list[tuple]:
     return rows
 
 
+def contents(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def finished_run_and_two_writers(csv: Path, work: Path, reference_run: Path) -> list[tuple]:
+    """Training into a finished run's folder; and a second writer (resume=) while the run still trains."""
+    rows = []
+    finished = work / "finished"
+    shutil.copytree(reference_run, finished)
+    before = contents(finished)
+    done = subprocess.run(command(csv, work, f"hydra.run.dir={finished}"), cwd=work, capture_output=True, text=True)
+    said = done.stderr.strip().splitlines()[-1].replace(str(work), "WORK")
+    kept = "byte for byte as before" if contents(finished) == before else "CHANGED"
+    rows.append(
+        ("training into a finished run's folder (`hydra.run.dir=`)", f"exit {done.returncode}: `{said}`", kept, "-")
+    )
+    busy = work / "busy"
+    first = subprocess.Popen(
+        command(csv, work, f"hydra.run.dir={busy}", "trainer.max_epochs=1000"),
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not (busy / "checkpoints" / "epoch=0.ckpt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train.py"), f"resume={busy}"], cwd=work, capture_output=True, text=True
+    )
+    said = second.stderr.strip().splitlines()[-1].replace(str(work), "WORK").replace(str(first.pid), "PID")
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=120)
+    epochs = torch.load(busy / "checkpoints" / "last.ckpt", weights_only=True)["config"]["trainer"]["max_epochs"]
+    kept = f"the first run stopped by Ctrl-C (exit {first.returncode}), its own config in `last.ckpt` ({epochs} epochs)"
+    rows.append(("a second writer: `resume=` while the run trains", f"exit {second.returncode}: `{said}`", kept, "-"))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
@@ -254,6 +292,7 @@ def main() -> None:
     rows.append(full_disk(csv, work))
     rows += user_folders(csv, work)
     rows += crafted_checkpoint(run_folder(reference_dir), work)
+    rows += finished_run_and_two_writers(csv, work, run_folder(reference_dir))
 
     print("| fault | process | on disk afterwards | after `resume=` |\n| --- | --- | --- | --- |")
     for row in rows:
