@@ -52,3 +52,16 @@ def test_mean_cell(values):
     from gan.evaluation.sweep_report import _mean_cell
 
     assert _mean_cell(values, 1) == ("1.0" if len(values) == 1 else "3.0 ± 1.0")
+
+
+def test_a_damaged_summary_is_marked_and_the_other_runs_are_reported(tmp_path):
+    from gan.evaluation.sweep_report import markdown_table
+
+    _run(tmp_path, "a", ["seed=0"], 900, 1.0)
+    _run(tmp_path, "b", ["seed=1"], 950, 0.8)
+    (tmp_path / "b" / "summary.json").write_text('{"updates": 40')  # cut short
+    runs = read_sweep(tmp_path)
+    assert runs[0]["summary"]["metrics"]["modes"] == 900
+    assert runs[1]["summary"] is None and runs[1]["status"].startswith("unreadable summary.json")
+    table = markdown_table(runs)
+    assert "900" in table and "unreadable summary.json" in table

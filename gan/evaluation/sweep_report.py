@@ -20,7 +20,14 @@ def read_run(run_dir: Path) -> dict:
     overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
     pairs = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
     summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
+    summary, unreadable = None, None
+    if summary_path.is_file():
+        try:
+            summary = json.loads(summary_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:  # damaged: report the others, mark this one
+            unreadable = f"unreadable summary.json ({error})"
+        if summary is not None and not isinstance(summary, dict):
+            summary, unreadable = None, "unreadable summary.json (not a mapping)"
     progress = {"D": [], "G": []}
     if (run_dir / "progress.csv").is_file():
         with open(run_dir / "progress.csv") as f:
@@ -28,7 +35,9 @@ def read_run(run_dir: Path) -> dict:
                 progress[row["network"]].append((int(row["update"]), float(row["loss"])))
     has_checkpoint = (run_dir / "checkpoints" / "last.ckpt").is_file()
     ended = json.loads((run_dir / "status.json").read_text()) if (run_dir / "status.json").is_file() else {}
-    if ended.get("status") == "failed":  # written by scripts/train.py when a job fails, with its error
+    if unreadable:
+        status = unreadable
+    elif ended.get("status") == "failed":  # written by scripts/train.py when a job fails, with its error
         status = f"failed: {ended.get('error')}"
     elif summary:
         status = "done"
