@@ -191,10 +191,12 @@ def train(*overrides: str, folder=None) -> Run:
 
     >>> run = gan.train("model=improved", "noise=randn", "max_updates=5000")"""
     from gan.config import compose
+    from gan.training.config_checks import check_config
     from gan.training.fit import train as train_config
     from gan.training.run_folders import new_folder, run_name
 
     cfg = compose(*overrides)
+    check_config(cfg)  # a bad value is refused before any folder is made
     if folder is None:
         now = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         folder = new_folder(f"lightning_logs/{run_name(','.join(sorted(overrides)))}", now)

@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 import gan
+from gan.errors import ConfigError
 from tests.conftest import ROOT, SHARED_MNIST, quiet_csv_run, run_script
 
 
@@ -105,3 +106,9 @@ def test_the_notebook_runs_top_to_bottom(tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
+
+
+def test_a_bad_value_makes_no_run_folder(tmp_path):
+    with pytest.raises(ConfigError, match="model.pack=0 is invalid"):
+        gan.train("model.pack=0", folder=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
