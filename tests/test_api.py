@@ -112,3 +112,19 @@ def test_a_bad_value_makes_no_run_folder(tmp_path):
     with pytest.raises(ConfigError, match="model.pack=0 is invalid"):
         gan.train("model.pack=0", folder=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_an_export_never_overwrites_or_mixes_with_the_users_files(tmp_path):
+    from gan.evaluation.export import export_images
+
+    images = torch.rand(12, 784)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "000000.png").write_bytes(b"my picture")
+    with pytest.raises(ConfigError, match="not an export of this project"):
+        export_images(images, mine)
+    assert [p.name for p in mine.iterdir()] == ["000000.png"] and (mine / "000000.png").read_bytes() == b"my picture"
+    ours = tmp_path / "ours"
+    export_images(images, ours)
+    export_images(images[:3], ours)  # an earlier export of ours is replaced whole: no stale 000003..000011
+    assert sorted(p.name for p in ours.glob("*.png")) == ["000000.png", "000001.png", "000002.png"]

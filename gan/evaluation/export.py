@@ -25,21 +25,50 @@ def as_uint8(images: torch.Tensor) -> np.ndarray:
     return (pictures * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
+MARKER = ".gan-export"  # in an export folder: the files this project wrote there, one name per line
+
+
+def _clear_own_export(out: Path) -> None:
+    """Make ``out`` ready for an export: a new or empty folder, or one of ours (its marker lists what we wrote,
+    which is removed, so an old export's images never mix into the new one). Anything else is the user's: refused."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"--out {out}: a file, not a folder; give a new or empty folder")
+    marker = out / MARKER
+    if marker.is_file():
+        for name in marker.read_text().split():
+            (out / Path(name).name).unlink(missing_ok=True)
+        marker.unlink()
+    if any(out.iterdir()):
+        raise ConfigError(
+            f"--out {out} holds files that are not an export of this project; give a new or empty folder "
+            "(nothing was written)"
+        )
+
+
 def export_images(images: torch.Tensor, out, fmt: str = "png") -> Path:
-    """Write ``images`` into the folder ``out``: ``000000.png``, ``000001.png``, ... or ``samples.npz``.
+    """Write ``images`` into the folder ``out``: ``000000.png``, ``000001.png``, ... or ``samples.npz``, and the
+    list of them (``.gan-export``). ``out`` must be new, empty, or an earlier export of ours (which is replaced).
     Returns the folder (png) or the file (npz)."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt}: one of {', '.join(FORMATS)}")
     out = Path(out)
+    _clear_own_export(out)
     pixels = as_uint8(images)
+    written = []
     if fmt == "npz":
         with atomic_path(out / "samples.npz") as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, arr_0=pixels)
-        return out / "samples.npz"
-    width = max(6, len(str(len(pixels) - 1)))
-    for index, picture in enumerate(pixels):
-        image = Image.fromarray(picture[..., 0] if picture.shape[-1] == 1 else picture)
-        with atomic_path(out / f"{index:0{width}d}.png") as tmp:
-            image.save(tmp, format="PNG")
-    return out
+        written.append("samples.npz")
+    else:
+        width = max(6, len(str(len(pixels) - 1)))
+        for index, picture in enumerate(pixels):
+            image = Image.fromarray(picture[..., 0] if picture.shape[-1] == 1 else picture)
+            with atomic_path(out / f"{index:0{width}d}.png") as tmp:
+                image.save(tmp, format="PNG")
+            written.append(f"{index:0{width}d}.png")
+    with atomic_path(out / MARKER) as tmp:
+        tmp.write_text("\n".join(written) + "\n")
+    return out / "samples.npz" if fmt == "npz" else out
