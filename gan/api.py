@@ -7,6 +7,7 @@ run.losses.tail()                                          # the recorded losses
 table, figure = gan.compare("lightning_logs/multirun/<time>")
 """
 
+import itertools
 import logging
 import sys
 from collections.abc import Iterable
@@ -19,9 +20,10 @@ import torch
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
-from gan.errors import MissingFileError
+from gan.errors import ConfigError, MissingFileError
 from gan.file_safety import atomic_path
 from gan.logs import log
+from gan.rules import MAX_SEEDS, MAX_STEPS
 
 
 class Samples:
@@ -75,7 +77,7 @@ class Run:
         from gan.models.cures import truncate
         from gan.models.sampling import noise_vectors, render
 
-        seeds = list(seeds)
+        seeds = _bounded_seeds(seeds)
         if self.module.draws_points and len(seeds) == 6:
             seeds = list(range(2500))
         z = noise_vectors(self.module.noise, self.module.latent_dim, seeds)
@@ -96,6 +98,8 @@ class Run:
         from gan.evaluation.explore import interpolate
         from gan.models.sampling import noise_vectors
 
+        if not (isinstance(steps, int) and 2 <= steps <= MAX_STEPS):
+            raise ConfigError(f"steps={steps}: must be an integer in 2 .. {MAX_STEPS}")
         z = interpolate(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]), steps, spherical)
         labels = torch.zeros(steps, dtype=torch.long)
         return Samples(self.module.sample(z, labels), [a, b], 1, steps)
@@ -183,6 +187,16 @@ def load(path) -> Run:
     >>> run.config.model.generator._target_
     'gan.models.nets.Generator'"""
     return Run(path)
+
+
+def _bounded_seeds(seeds: Iterable[int]) -> list[int]:
+    """``seeds`` as a list, refused past ``MAX_SEEDS`` before any is drawn (``range(10**7)`` never materialises)."""
+    if hasattr(seeds, "__len__") and len(seeds) > MAX_SEEDS:
+        raise ConfigError(f"{len(seeds):,} seeds: one picture draws at most {MAX_SEEDS:,}")
+    seeds = list(itertools.islice(seeds, MAX_SEEDS + 1))
+    if len(seeds) > MAX_SEEDS:
+        raise ConfigError(f"more than {MAX_SEEDS:,} seeds: one picture draws at most {MAX_SEEDS:,}")
+    return seeds
 
 
 def train(*overrides: str, folder=None) -> Run:

@@ -48,3 +48,12 @@ EMA_DECAY = Rule(optional(lambda v: 0 < v < 1), "in (0, 1), or null for none")
 LEAKY_SLOPE = Rule(optional(lambda v: v >= 0), ">= 0, or null for Sigmoid")
 TRUNCATION = Rule(optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null")
 EVERY_MINUTES = Rule(optional(positive_number), "a finite number > 0, or null for epoch ends only")
+
+
+# how much one command or call may draw: enough for any picture or measurement, bounded so that a typo does not
+# allocate gigabytes (a 10,000,000-image panel, an 80 GB noise batch)
+MAX_STEPS = 64  # images in one interpolation strip
+MAX_SEEDS = 10_000  # images (or 2D points) in one picture
+MAX_LATENT = 10_000  # noise values per sample
+MAX_WIDTH = 16_384  # units in a hidden layer, or channels of a convolution
+MAX_SETTINGS = 16  # truncation values measured in one evaluate.py command

@@ -36,11 +36,15 @@ def main() -> None:
     import gan  # after the arguments: --help stays fast
     from gan.evaluation.metrics import describe_judge, format_table
     from gan.evaluation.plots import save_tradeoff
+    from gan.rules import MAX_SETTINGS
+    from gan.training.config_checks import MAX_METRIC_SAMPLES
 
+    if args.samples is not None and not 2 <= args.samples <= MAX_METRIC_SAMPLES:
+        raise ConfigError(f"--samples {args.samples}: must be in 2 .. {MAX_METRIC_SAMPLES:,}")
+    if args.truncation and len(args.truncation) > MAX_SETTINGS:
+        raise ConfigError(f"--truncation: {len(args.truncation)} values; at most {MAX_SETTINGS} in one command")
     run = gan.load(args.run)
     seed = run.config.seed if args.seed is None else args.seed
-    if args.samples is not None and args.samples < 2:
-        raise ConfigError(f"--samples {args.samples}: at least 2 are needed")
     settings = [(psi, False) for psi in (args.truncation or [None])]
     if args.drs:
         settings += [(psi, True) for psi, _ in settings]

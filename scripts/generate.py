@@ -60,12 +60,10 @@ def samples(args, module) -> Picture:
     return Picture(name, seeds, noise_vectors(module.noise, module.latent_dim, seeds), rows, cols, digits)
 
 
-MAX_STEPS = 64  # images in one strip
-
-
 def interpolate_seeds(args, module) -> Picture:
     from gan.evaluation.explore import interpolate
     from gan.models.sampling import noise_vectors
+    from gan.rules import MAX_STEPS
 
     if not 2 <= args.steps <= MAX_STEPS:
         raise UsageError(f"--steps {args.steps}: must be in 2 .. {MAX_STEPS}")

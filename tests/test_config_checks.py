@@ -152,3 +152,28 @@ def test_more_stacked_channels_than_a_picture_shows_are_refused_in_one_line(tmp_
         "a sample is shown as one colour picture"
     ]
     assert not (tmp_path / "lightning_logs").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model=improved", "model.latent_dim=100000000"], "model.latent_dim=100000000 is invalid"),
+        (["model=dcgan", "model.generator.channels=100000"], "model.generator.channels=100000 is invalid"),
+        (["model=improved", "model.discriminator.hidden_dim=1000000"], "model.discriminator.hidden_dim=1000000"),
+    ],
+)
+def test_sizes_that_would_exhaust_memory_are_refused(overrides, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_config(compose_config(*overrides))
+
+
+def test_the_api_bounds_what_one_picture_draws(trained_tiny_run):
+    import gan
+
+    run = gan.load(trained_tiny_run)
+    with pytest.raises(ConfigError, match="at most 10,000"):
+        run.samples(range(10**7))
+    with pytest.raises(ConfigError, match="steps=1000000"):
+        run.interpolate(1, 2, steps=10**6)
+    result = run_script("evaluate.py", trained_tiny_run, "--samples", 100_000_000, cwd=trained_tiny_run.parent)
+    assert result.returncode == 1 and "--samples 100000000: must be in 2 .. 100,000" in result.stderr

@@ -18,6 +18,8 @@ from gan.rules import (
     EMA_DECAY,
     EVERY_MINUTES,
     LEAKY_SLOPE,
+    MAX_LATENT,
+    MAX_WIDTH,
     POSITIVE,
     TRUNCATION,
     Rule,
@@ -40,6 +42,7 @@ def _name(v) -> bool:
     return v is None or (isinstance(v, str) and NAME.fullmatch(v) is not None and ".." not in v)
 
 
+WIDTH = Rule(lambda v: integer(v) and 1 <= v <= MAX_WIDTH, f"an integer in 1 .. {MAX_WIDTH:,}")
 OPTIONAL_LIMIT = Rule(optional(at_least(1)), "an integer >= 1, or null for no limit")
 # key -> its rule; a key a config does not have (e.g. a model without leaky_slope) is skipped. The rules a
 # constructor also checks (COUNT, EMA_DECAY, ...) live in gan/rules.py, once.
@@ -51,7 +54,11 @@ CHECKS = {
     "max_updates": OPTIONAL_LIMIT,
     "max_images": OPTIONAL_LIMIT,
     "optimizer.lr": POSITIVE,
-    "model.latent_dim": COUNT,
+    "model.latent_dim": Rule(lambda v: integer(v) and 1 <= v <= MAX_LATENT, f"an integer in 1 .. {MAX_LATENT:,}"),
+    "model.generator.channels": WIDTH,
+    "model.discriminator.channels": WIDTH,
+    "model.generator.hidden_dim": WIDTH,
+    "model.discriminator.hidden_dim": WIDTH,
     "model.discriminator.leaky_slope": LEAKY_SLOPE,
     "model.generator.leaky_slope": LEAKY_SLOPE,
     "model.pack": COUNT,
