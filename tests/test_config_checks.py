@@ -6,6 +6,7 @@ import re
 import resource
 
 import pytest
+import torch
 
 from gan.data.csv_files import CsvFormatError, read_csv
 from gan.errors import ConfigError
@@ -67,12 +68,15 @@ def test_a_long_line_after_good_rows_is_named_by_its_number(tmp_path):
         (["checkpoints.every_minutes=0"], "checkpoints.every_minutes=0 is invalid"),
         (["threads=0"], "threads=0 is invalid"),
         (["trainer.max_epochs=1.5"], "trainer.max_epochs=1.5 is invalid"),
-        (["model=improved", "model.latent_dim=0"], "model.latent_dim=0 is invalid: it must be an integer >= 1"),
+        (["model=improved", "model.latent_dim=0"], "model.latent_dim=0 is invalid: it must be an integer in 1 .. 10,000"),
         (["model=improved", "model.generator.leaky_slope=-0.02"], "model.generator.leaky_slope=-0.02 is invalid"),
         (["model=improved", "model.discriminator.leaky_slope=-1"], "model.discriminator.leaky_slope=-1 is invalid"),
         (["penalty.gp=-2"], "penalty.gp=-2 is invalid"),
         (["penalty.every=0"], "penalty.every=0 is invalid"),
         (["data.batch_size=8", "schedule.final=2"], "schedule.final=2 is invalid"),
+        (["data.batch_size=8", "trainer.max_steps=-5"], "trainer.max_steps=-5 is invalid"),
+        (["trainer.max_time=abc"], "trainer.max_time=abc is invalid"),
+        (["trainer.devices=100000"], "trainer.devices=100000 is invalid: this machine has"),
     ],
 )
 def test_a_bad_value_is_refused_before_any_work_naming_its_key(overrides, message):
@@ -177,3 +181,9 @@ def test_the_api_bounds_what_one_picture_draws(trained_tiny_run):
         run.interpolate(1, 2, steps=10**6)
     result = run_script("evaluate.py", trained_tiny_run, "--samples", 100_000_000, cwd=trained_tiny_run.parent)
     assert result.returncode == 1 and "--samples 100000000: must be in 2 .. 100,000" in result.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine with a GPU may use it")
+def test_asking_for_a_gpu_on_a_machine_without_one_is_refused():
+    with pytest.raises(ConfigError, match="trainer.accelerator=gpu: this machine has no GPU"):
+        check_config(compose_config("trainer.accelerator=gpu"))

@@ -1,8 +1,10 @@
 """Every config value checked before anything is downloaded or trained, each message naming its key."""
 
 import functools
+import os
 import re
 
+import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
@@ -31,6 +33,7 @@ from gan.rules import (
 SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
 MAX_GRID_SIDE = 16  # a sample panel of at most 16 x 16 images: larger ones take gigabytes to draw and show nothing more
 MAX_METRIC_SAMPLES = 100_000  # generated images per evaluation: 10x the papers' count, a few hundred MB
+MAX_TIME = re.compile(r"\d+:\d{1,2}:\d{1,2}:\d{1,2}")  # Lightning's max_time string: days:hours:minutes:seconds
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")  # a name that becomes a file name: no folders, no "..", no spaces
 
 
@@ -77,6 +80,11 @@ CHECKS = {
     "data.name": Rule(_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
     "checkpoints.every_minutes": EVERY_MINUTES,
     "trainer.max_epochs": Rule(optional(lambda v: integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
+    "trainer.max_steps": Rule(optional(lambda v: integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
+    "trainer.max_time": Rule(
+        optional(lambda v: isinstance(v, str) and MAX_TIME.fullmatch(v) is not None),
+        '"DD:HH:MM:SS" (e.g. "00:00:10:00"), or null',
+    ),  # fmt: skip
     # manual optimization steps after every batch: Lightning neither accumulates nor clips for it
     "trainer.accumulate_grad_batches": Rule(
         lambda v: v == 1,
@@ -137,6 +145,7 @@ def check_config(cfg: DictConfig, fresh: bool = True) -> None:
                 )
     _check_objective(cfg)
     _check_data_and_model(cfg)
+    _check_devices(cfg)
     names = OmegaConf.select(cfg, "data.class_names", default=None)
     if names is not None:
         repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})
@@ -171,6 +180,21 @@ def _check_data_and_model(cfg: DictConfig) -> None:
             f"({generator.__name__}) draws {'2D points' if points_model else 'images'}: use model=mlp2d with "
             "data=ring8 or grid25, and an image model (baseline, improved, conditional, dcgan) with image data"
         )
+
+
+def _check_devices(cfg: DictConfig) -> None:
+    """The accelerator and device count must exist on this machine (else Lightning fails inside its own setup)."""
+    accelerator = str(OmegaConf.select(cfg, "trainer.accelerator", default="auto"))
+    devices = OmegaConf.select(cfg, "trainer.devices", default="auto")
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"trainer.accelerator={accelerator}: this machine has no GPU that torch can use; use cpu")
+    if devices in ("auto", -1, "-1", None):
+        return
+    gpus = torch.cuda.device_count() if accelerator in ("gpu", "cuda", "auto") else 0
+    available = gpus or os.cpu_count() or 1  # CPU devices are processes, one core each at least
+    if not (integer(devices) and 1 <= devices <= available):
+        where = f"{gpus} GPU(s)" if gpus else f"{available} CPU core(s)"
+        raise ConfigError(f"trainer.devices={devices} is invalid: this machine has {where}; use 1 .. {available}")
 
 
 def _check_objective(cfg: DictConfig) -> None:
