@@ -133,7 +133,13 @@ def load_rebuildable(path: Path, what: str):
         return load_tensors(path)
     except Exception as error:  # truncated, random bytes, unsafe: torch names the problem in many ways
         aside = path.with_name(path.name + ".broken")
-        os.replace(path, aside)
         reason = load_problem(error)
+        try:
+            os.replace(path, aside)
+        except OSError as cannot:  # a read-only cache folder: go on without the file, leave it where it is
+            log.warning(
+                f"WARNING: {what} {path} does not load ({reason}) and cannot be moved aside ({cannot}); going on"
+            )
+            return None
         log.warning(f"WARNING: {what} {path} does not load ({reason}); moved it to {aside.name} and making it again")
         return None

@@ -68,7 +68,10 @@ def test_a_long_line_after_good_rows_is_named_by_its_number(tmp_path):
         (["checkpoints.every_minutes=0"], "checkpoints.every_minutes=0 is invalid"),
         (["threads=0"], "threads=0 is invalid"),
         (["trainer.max_epochs=1.5"], "trainer.max_epochs=1.5 is invalid"),
-        (["model=improved", "model.latent_dim=0"], "model.latent_dim=0 is invalid: it must be an integer in 1 .. 10,000"),
+        (
+            ["model=improved", "model.latent_dim=0"],
+            "model.latent_dim=0 is invalid: it must be an integer in 1 .. 10,000",
+        ),
         (["model=improved", "model.generator.leaky_slope=-0.02"], "model.generator.leaky_slope=-0.02 is invalid"),
         (["model=improved", "model.discriminator.leaky_slope=-1"], "model.discriminator.leaky_slope=-1 is invalid"),
         (["penalty.gp=-2"], "penalty.gp=-2 is invalid"),

@@ -149,3 +149,26 @@ def test_missing_and_empty_files_say_so(tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(CsvFormatError, match="empty"):
         read_csv(tmp_path / "empty.csv")
+
+
+def test_a_cache_with_the_wrong_shapes_is_made_again(tiny_csv, tmp_path):
+    labels, pixels = load_csv(tiny_csv, tmp_path / "cache")
+    (cache,) = (tmp_path / "cache").glob("*.pt")
+    saved = torch.load(cache, weights_only=True)
+    torch.save({**saved, "pixels": saved["pixels"][:, :10]}, cache)  # the right source, the wrong shape
+    again = load_csv(tiny_csv, tmp_path / "cache")
+    assert torch.equal(again[1], pixels) and torch.equal(again[0], labels)
+
+
+def test_a_broken_cache_that_cannot_be_moved_aside_is_left_and_the_csv_parsed(tiny_csv, tmp_path, monkeypatch):
+    import gan.file_safety
+
+    pixels = load_csv(tiny_csv, tmp_path / "cache")[1]
+    (cache,) = (tmp_path / "cache").glob("*.pt")
+    cache.write_bytes(b"broken")
+
+    def read_only(*_):  # a read-only cache folder (root ignores chmod, so the refusal is simulated)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(gan.file_safety.os, "replace", read_only)
+    assert torch.equal(load_csv(tiny_csv, tmp_path / "cache")[1], pixels)

@@ -160,6 +160,19 @@ def _existing_csv(path) -> Path:
 _UNCACHED: set[Path] = set()  # cache folders already warned about
 
 
+def _parsed_shapes(cached: dict) -> bool:
+    """Does a cache hold what ``read_csv`` returns: labels [N] in 0..9, uint8 pixels [N, 784]? Else it is made again."""
+    labels, pixels = cached.get("labels"), cached.get("pixels")
+    return (
+        isinstance(labels, torch.Tensor)
+        and isinstance(pixels, torch.Tensor)
+        and labels.dim() == 1
+        and pixels.dtype == torch.uint8
+        and pixels.shape == (len(labels), PIXELS)
+        and (len(labels) == 0 or (labels.min() >= 0 and labels.max() <= 9))
+    )
+
+
 def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
     """``read_csv`` once per file version; later calls load the cached uint8 tensors.
 
@@ -171,7 +184,7 @@ def load_csv(path, cache_dir="data/cache") -> tuple[torch.Tensor, torch.Tensor]:
     key = hashlib.sha1(source["path"].encode()).hexdigest()[:10]
     cache = Path(cache_dir) / f"{path.stem}-{key}.pt"
     cached = load_rebuildable(cache, "the CSV cache") if cache.is_file() else None
-    if isinstance(cached, dict) and cached.get("source") == source:
+    if isinstance(cached, dict) and cached.get("source") == source and _parsed_shapes(cached):
         return cached["labels"], cached["pixels"]
     labels, pixels = read_csv(path)
     try:

@@ -48,7 +48,12 @@ class StackedMnistDataset:
         key = hashlib.sha1(repr((pool, samples, channels, seed, [str(Path(s).resolve()) for s in sources])).encode())
         cache = cache_dir / f"stacked_mnist-{channels}x{samples}-seed{seed}-{key.hexdigest()[:10]}.pt"
         rows = load_rebuildable(cache, "the Stacked MNIST cache") if cache.is_file() else None
-        if isinstance(rows, torch.Tensor) and rows.shape == (samples, channels):
+        if (
+            isinstance(rows, torch.Tensor)
+            and rows.shape == (samples, channels)
+            and rows.dtype == torch.int64
+            and (rows.numel() == 0 or (rows.min() >= 0 and rows.max() < pool))
+        ):
             return rows
         rows = torch.randint(0, pool, (samples, channels), generator=torch.Generator().manual_seed(seed))
         with atomic_path(cache) as tmp:
