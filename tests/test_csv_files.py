@@ -172,3 +172,17 @@ def test_a_broken_cache_that_cannot_be_moved_aside_is_left_and_the_csv_parsed(ti
 
     monkeypatch.setattr(gan.file_safety.os, "replace", read_only)
     assert torch.equal(load_csv(tiny_csv, tmp_path / "cache")[1], pixels)
+
+
+def test_a_csv_too_large_for_the_memory_is_refused_before_it_is_parsed(tiny_csv, monkeypatch):
+    monkeypatch.setattr(csv_files, "available_memory", lambda: 1000)
+    with pytest.raises(CsvFormatError, match=r"200 rows need 0 MiB as uint8, but 0 MiB of memory are available"):
+        read_csv(tiny_csv)
+
+
+def test_the_parse_walks_its_chunks_into_one_uint8_array(tiny_csv, monkeypatch):
+    whole = read_csv(tiny_csv)
+    monkeypatch.setattr(csv_files, "CHUNK_ROWS", 7)  # 200 rows: 28 chunks of 7 and one of 4
+    chunked = read_csv(tiny_csv)
+    assert torch.equal(whole[0], chunked[0]) and torch.equal(whole[1], chunked[1])
+    assert chunked[1].dtype == torch.uint8 and chunked[1].shape == (200, 784)

@@ -64,40 +64,44 @@ def _separator_problem(text: str) -> str | None:
     return None
 
 
-def _first_problem(path: Path, header: bool) -> CsvFormatError:
-    """Walk the file row by row to name the first bad line (the slow path, taken only on error)."""
-    with _open_text(path) as f:
-        lines = f.read().split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the final newline ends the last row; it does not start another
-    last = len(lines)
+def _first_problem(path: Path, header: bool, last: int) -> CsvFormatError:
+    """Walk the file line by line to name the first bad one (the slow path, taken only on error); ``last`` is the
+    number of the file's last line, so that a short last line can be named as such."""
     rows = 0
-    for number, text in enumerate(lines, start=1):
-        text = text.removesuffix("\r")
-        if number == 1 and header or not text:  # pandas skips empty lines too
-            continue
-        rows += 1
-        row = next(csv.reader([text]))
-        if len(row) == 1 and _separator_problem(text):
-            return CsvFormatError(path, number, _separator_problem(text))
-        if len(row) != COLUMNS:
-            hint = "; a truncated last line?" if number == last and len(row) < COLUMNS else ""
-            return CsvFormatError(
-                path, number, f"{len(row)} columns, expected {COLUMNS} (label + {PIXELS} pixels){hint}"
-            )
-        for column, cell in enumerate(row, start=1):
-            try:
-                value = int(cell)
-            except ValueError:
-                hint = " (a header row is allowed only on line 1)" if not _is_number(cell) else ""
-                return CsvFormatError(path, number, f"column {column}: {cell!r} is not an integer{hint}")
-            if column == 1 and not 0 <= value < CLASSES:
-                return CsvFormatError(path, number, f"label {value} is outside 0..{CLASSES - 1}")
-            if column > 1 and not 0 <= value <= 255:
-                return CsvFormatError(path, number, f"column {column}: pixel {value} is outside 0..255")
+    with _open_text(path) as f:
+        for number, text in enumerate(f, start=1):  # line by line: bounded memory, as the parse
+            problem = _line_problem(path, number, text.rstrip("\n").removesuffix("\r"), header, last)
+            if problem is False:
+                continue
+            rows += 1
+            if problem is not None:
+                return problem
     if rows == 0:
         return CsvFormatError(path, None, "a header but no data rows" if header else "no data rows")
     return CsvFormatError(path, None, "could not be parsed as label, 784 pixels rows")
+
+
+def _line_problem(path: Path, number: int, text: str, header: bool, last: int):
+    """The problem of one line (a ``CsvFormatError``), None for a good row, False for a line that is not a row."""
+    if number == 1 and header or not text:  # pandas skips empty lines too
+        return False
+    row = next(csv.reader([text]))
+    if len(row) == 1 and _separator_problem(text):
+        return CsvFormatError(path, number, _separator_problem(text))
+    if len(row) != COLUMNS:
+        hint = "; a truncated last line?" if number == last and len(row) < COLUMNS else ""
+        return CsvFormatError(path, number, f"{len(row)} columns, expected {COLUMNS} (label + {PIXELS} pixels){hint}")
+    for column, cell in enumerate(row, start=1):
+        try:
+            value = int(cell)
+        except ValueError:
+            hint = " (a header row is allowed only on line 1)" if not _is_number(cell) else ""
+            return CsvFormatError(path, number, f"column {column}: {cell!r} is not an integer{hint}")
+        if column == 1 and not 0 <= value < CLASSES:
+            return CsvFormatError(path, number, f"label {value} is outside 0..{CLASSES - 1}")
+        if column > 1 and not 0 <= value <= 255:
+            return CsvFormatError(path, number, f"column {column}: pixel {value} is outside 0..255")
+    return None
 
 
 # the longest line a CSV of label + 784 pixels can hold: 785 fields of a few characters (a header's "pixel783,"
@@ -105,15 +109,17 @@ def _first_problem(path: Path, header: bool) -> CsvFormatError:
 MAX_LINE_BYTES = COLUMNS * 16
 
 
-def _check_lines(path: Path) -> None:
+def _check_lines(path: Path) -> tuple[int, int]:
     """Walk the file's lines in bounded memory (at most ``MAX_LINE_BYTES`` at a time), refusing the first one that is
-    too long to be a row, or that holds NUL bytes (a binary file), before anything parses it whole."""
+    too long to be a row, or that holds NUL bytes (a binary file), before anything parses it whole. Returns the
+    number of lines and of those that are not blank (an upper bound on the rows, known before any allocation)."""
     opener = gzip.open if path.suffix == ".gz" else open
+    filled = number = 0
     try:
         with opener(path, "rb") as f:
-            number = 0
             while line := f.readline(MAX_LINE_BYTES + 1):
                 number += 1
+                filled += bool(line.strip())
                 if b"\0" in line:
                     raise CsvFormatError(path, number, "holds NUL bytes: a binary file, not a text CSV")
                 if len(line) > MAX_LINE_BYTES:
@@ -125,6 +131,22 @@ def _check_lines(path: Path) -> None:
                     )
     except (OSError, EOFError) as error:  # e.g. a .gz that is not gzip
         raise CsvFormatError(path, None, f"cannot be read: {error}") from None
+    return number, filled
+
+
+CHUNK_ROWS = 10_000  # rows parsed at a time: about 16 MB of int16 beside the uint8 result
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still take (Linux's MemAvailable), or None where it is not known."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,20 +154,38 @@ def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
     path = _existing_csv(path)
     if path.stat().st_size == 0:
         raise CsvFormatError(path, None, "the file is empty")
-    _check_lines(path)
+    last, most_rows = _check_lines(path)
     header = _has_header(path)
+    needed, free = most_rows * COLUMNS, available_memory()
+    if free is not None and needed > free:
+        raise CsvFormatError(
+            path,
+            None,
+            f"{most_rows:,} rows need {needed / 2**20:,.0f} MiB as uint8, but {free / 2**20:,.0f} MiB "
+            "of memory are available; split the file or free memory",
+        )
+    # parsed in chunks into one preallocated uint8 array: memory is the result plus one chunk, not 8x the file
+    rows = np.empty((most_rows, COLUMNS), dtype=np.uint8)
+    count = 0
     try:
-        rows = pd.read_csv(path, header=None, skiprows=int(header), dtype=np.int64, engine="c").to_numpy()
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):  # located below
-        raise _first_problem(path, header) from None
-    labels, pixels = rows[:, :1], rows[:, 1:]
-    out_of_range = labels.min(initial=0) < 0 or labels.max(initial=0) >= CLASSES
-    out_of_range |= pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255
-    if rows.shape[1] != COLUMNS or out_of_range:
-        raise _first_problem(path, header)
-    if len(rows) == 0:
+        chunks = pd.read_csv(path, header=None, skiprows=int(header), dtype=np.int16, engine="c", chunksize=CHUNK_ROWS)
+        for chunk in chunks:
+            values = chunk.to_numpy()
+            labels, pixels = values[:, :1], values[:, 1:]
+            out_of_range = labels.min(initial=0) < 0 or labels.max(initial=0) >= CLASSES
+            out_of_range |= pixels.min(initial=0) < 0 or pixels.max(initial=0) > 255
+            if values.shape[1] != COLUMNS or out_of_range:
+                raise _first_problem(path, header, last)
+            rows[count : count + len(values)] = values
+            count += len(values)
+    except CsvFormatError:
+        raise
+    except (ValueError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        raise _first_problem(path, header, last) from None  # located there, line by line
+    if count == 0:
         raise CsvFormatError(path, None, "a header but no data rows")
-    return torch.from_numpy(labels[:, 0].astype(np.uint8)), torch.from_numpy(pixels.astype(np.uint8))
+    rows = rows[:count]
+    return torch.from_numpy(rows[:, 0].copy()), torch.from_numpy(rows[:, 1:].copy())
 
 
 def _existing_csv(path) -> Path:
