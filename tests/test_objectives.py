@@ -12,7 +12,7 @@ from gan.models import losses, nets
 from gan.models.penalties import Penalty
 from gan.models.schedules import Schedule
 from gan.training.config_checks import check_config
-from gan.training.fit import fit
+from gan.training.fit import fit, train
 from gan.training.from_config import build_module
 from tests.conftest import compose_config
 
@@ -192,6 +192,15 @@ def test_lazy_penalties_skip_the_double_backward_between_their_steps(tmp_path):
 def test_an_objective_that_cannot_apply_is_refused_naming_its_key(overrides, message):
     with pytest.raises(ConfigError, match=message):
         check_config(compose_config(*overrides))
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "hinge", "wgan", "rpgan"])
+def test_every_loss_on_logits_trains_a_run_and_writes_its_record(tmp_path, loss):
+    summary = train(ring_config(f"loss={loss}", "penalty.gp=1" if loss == "wgan" else "penalty.r1=0.1",
+                                "max_updates=20"), tmp_path / "r")  # fmt: skip
+    assert summary["updates"] == 20 and summary["final_d_loss"] is not None
+    assert (summary["loss_balance"] is None) == (loss != "rpgan")  # a balance point only where D and G share one
+    assert (tmp_path / "r" / "loss_progress.png").is_file()
 
 
 def test_a_decaying_schedule_needs_a_length(tmp_path):

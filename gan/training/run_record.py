@@ -10,11 +10,12 @@ from gan.evaluation.plots import save_loss_curves, save_sample_grid, save_scatte
 from gan.file_safety import atomic_path
 
 
-def loss_balance(progress: dict, equilibrium: float) -> float | None:
+def loss_balance(progress: dict, equilibrium: float | None) -> float | None:
     """How far each network's loss sits from the balance point over its last quarter of records, summed:
-    0 when D and G end at equilibrium. The search objective when no judge metrics are computed."""
+    0 when D and G end at equilibrium. The search objective when no judge metrics are computed. None for a loss
+    whose D and G balance at different values (``equilibrium=None``: hinge, wgan, nonsaturating)."""
     tails = [records[-max(1, len(records) // 4) :] for records in progress.values() if records]
-    if not tails:
+    if not tails or equilibrium is None:
         return None
     return sum(abs(sum(v for _, v in tail) / len(tail) - equilibrium) for tail in tails)
 
