@@ -11,17 +11,17 @@ from 0), and stays there if training goes on. The Trainer steps it through Light
 
 import math
 
-from gan.errors import ConfigError
+from gan.rules import Rule
 
 SHAPES = ("constant", "linear", "cosine")
+SHAPE = Rule(lambda v: v in SHAPES, " or ".join(SHAPES))
+FINAL = Rule(lambda v: isinstance(v, int | float) and 0 <= v <= 1, "in [0, 1], a share of the starting value")
 
 
 class Schedule:
     def __init__(self, shape: str = "constant", final: float = 1.0):
-        if shape not in SHAPES:
-            raise ConfigError(f"schedule.shape={shape} is invalid: it must be one of {', '.join(SHAPES)}")
-        if not (isinstance(final, int | float) and 0 <= final <= 1):
-            raise ConfigError(f"schedule.final={final} is invalid: it must be in [0, 1], a share of the starting value")
+        SHAPE.check("schedule.shape", shape)
+        FINAL.check("schedule.final", final)
         self.shape, self.final = shape, float(final)
 
     @property

@@ -14,7 +14,7 @@ from gan.errors import ConfigError
 from gan.models.losses import PairedLoss
 from gan.models.nets import PointGenerator
 from gan.models.penalties import FLOOR, STRENGTH
-from gan.models.schedules import SHAPES
+from gan.models.schedules import FINAL, SHAPE
 from gan.rules import (
     COUNT,
     EMA_DECAY,
@@ -97,8 +97,8 @@ CHECKS = {
     "penalty.gp": STRENGTH,
     "penalty.every": COUNT,
     "penalty.floor": FLOOR,
-    "schedule.shape": Rule(lambda v: v in SHAPES, " or ".join(SHAPES)),
-    "schedule.final": Rule(lambda v: 0 <= v <= 1, "in [0, 1], a share of the starting learning rate"),
+    "schedule.shape": SHAPE,
+    "schedule.final": FINAL,
 }
 # Trainer flags the faithful batch-1 mode cannot honour (gan/models/faithful.py): it steps the raw optimizers,
 # so Lightning's step counter, its batches (chunks of images there) and its precision plugin do not apply
