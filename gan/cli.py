@@ -11,7 +11,7 @@ from pathlib import Path
 from hydra.errors import InstantiationException
 
 from gan.errors import GanError
-from gan.logs import log
+from gan.logs import keep_run_log, log
 from gan.training.run_folders import CREATED
 
 
@@ -42,7 +42,8 @@ def reported_errors(own: Iterable[Path] = ()) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        if not expected(error):
+        if not expected(error):  # a bug: its traceback is kept in the run's train.log too
+            keep_run_log()
             raise
         remove_created(own)
         if os.environ.get(TRACEBACK_ENV):

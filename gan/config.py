@@ -4,8 +4,23 @@ from pathlib import Path
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
+from omegaconf import OmegaConf
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CHECKOUT = Path(__file__).resolve().parents[1]  # conf/ and the default data/ sit beside the package
+CONF_DIR = CHECKOUT / "conf"
+
+
+def in_checkout(path: str) -> str:
+    """``${checkout:data}``: a folder of this checkout, whatever the working directory. The downloaded data, its
+    cache and the judges are made once per checkout, not once per folder a command is started from."""
+    return str(CHECKOUT / path)
+
+
+def register_checkout() -> None:
+    OmegaConf.register_new_resolver("checkout", in_checkout, replace=True)
+
+
+register_checkout()  # on import: every config of this project, composed or loaded from a run, may name it
 
 
 def compose(*overrides: str, config_name: str = "train"):

@@ -11,3 +11,36 @@ class BelowWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.WARNING
+
+
+class RunLogFile(logging.FileHandler):
+    """The run folder's train.log, written only once the command does work there (``keep_run_log``).
+
+    Until then its lines are held in memory: a command refused before any work (a resume of a run that is busy, or
+    with nothing left to do, or with a value that would change the run) leaves the run folder byte for byte as it
+    was, its train.log too. Hydra makes one per job (conf/train.yaml's hydra.job_logging)."""
+
+    live: list["RunLogFile"] = []
+
+    def __init__(self, filename, mode: str = "a", encoding: str | None = None) -> None:
+        super().__init__(filename, mode, encoding, delay=True)  # delay: no file until the first kept line
+        self.held: list[logging.LogRecord] | None = []
+        RunLogFile.live = [h for h in RunLogFile.live if h.held is not None] + [self]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.held is None:
+            super().emit(record)
+        else:
+            self.held.append(record)
+
+    def keep(self) -> None:
+        held, self.held = self.held, None
+        for record in held or ():
+            super().emit(record)
+
+
+def keep_run_log() -> None:
+    """From now on the run's lines go to its train.log, the ones held so far first."""
+    for handler in RunLogFile.live:
+        handler.keep()
+    RunLogFile.live = []

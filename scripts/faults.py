@@ -235,6 +235,28 @@ def finished_run_and_two_writers(csv: Path, work: Path, reference_run: Path) -> 
     epochs = torch.load(busy / "checkpoints" / "last.ckpt", weights_only=True)["config"]["trainer"]["max_epochs"]
     kept = f"the first run stopped by Ctrl-C (exit {first.returncode}), its own config in `last.ckpt` ({epochs} epochs)"
     rows.append(("a second writer: `resume=` while the run trains", f"exit {second.returncode}: `{said}`", kept, "-"))
+    together = work / "together"
+    pair = [
+        subprocess.Popen(
+            command(csv, work, f"hydra.run.dir={together}", f"seed={seed}"),
+            cwd=work,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    ends = [p.communicate(timeout=300) for p in pair]
+    codes = [p.returncode for p in pair]
+    refused = [err.strip().splitlines()[-1] for (_, err), code in zip(ends, codes, strict=True) if code != 0]
+    said = refused[0].replace(str(work), "WORK") if refused else "(none refused)"
+    for p in pair:
+        said = said.replace(str(p.pid), "PID")
+    overrides = (together / ".hydra" / "overrides.yaml").read_text()
+    carried = torch.load(together / "checkpoints" / "last.ckpt", weights_only=True)["config"]["seed"]
+    agree = f"seed={carried}" in overrides
+    kept = f"one run (seed {carried}); `.hydra/overrides.yaml` {'agrees' if agree else 'DISAGREES'} with its checkpoint"
+    rows.append(("two commands with one `hydra.run.dir=`, started together", f"exits {codes}: `{said}`", kept, "-"))
     return rows
 
 

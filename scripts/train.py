@@ -10,6 +10,7 @@ at the end. Offline, MNIST_MIRROR=<directory or URL> points the download at a lo
 Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckpt for resume=.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -97,8 +98,10 @@ def main(cfg) -> float | None:
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # one failing job must not stop a sweep's others: its folder records the error (train.log, status.json),
         # report.py lists it as failed, and the sweep's command exits 1 at the end (run_folders.SweepStatus)
+        from gan.logs import keep_run_log
         from gan.training.run_record import write_status
 
+        keep_run_log()  # a job's folder is its own: its train.log records a failure too (report.py reads it)
         try:
             return run(cfg, folder)
         except Exception as error:
@@ -128,30 +131,73 @@ def holds_results(folder: Path) -> bool:
     return any((folder / name).exists() for name in RESULTS)
 
 
+def _check_writable(folder: Path, key: str) -> None:
+    """Refuse, in one line and before anything is written, a run or sweep folder this process cannot write in."""
+    existing = next(p for p in [folder, *folder.parents] if p.exists() or p == Path(p.anchor))
+    if not existing.is_dir():
+        fail(f"{key}={folder}: {existing} is a file, not a folder; nothing was changed")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        fail(
+            f"{key}={folder}: {existing} cannot be written by this user (permission denied or a read-only file "
+            "system); train into a folder you can write; nothing was changed"
+        )
+
+
+def _hold(folder: Path, key: str) -> None:
+    """Take the run folder's lock before Hydra writes its .hydra/ record there (one writer per run); a folder made
+    here is recorded as this command's own, so a command that then fails removes it."""
+    from gan.errors import FolderTakenError
+    from gan.training.run_folders import make_folder
+    from gan.training.run_lock import hold_run_folder
+
+    try:
+        if not folder.is_dir():
+            make_folder(folder)
+        hold_run_folder(folder)
+    except FolderTakenError as error:
+        fail(f"{error}; nothing was changed")
+    except OSError as error:  # raced by another process, or a file system that refuses what os.access allowed
+        fail(f"{key}={folder}: {error.strerror or error}; nothing was changed")
+
+
 def check_folders(argv: list[str]) -> None:
-    """Before Hydra makes or writes any folder: ``resume=PATH`` must exist, and a run or sweep folder named on the
+    """``_check_folders``, with a folder this user may not even look into reported in one line."""
+    try:
+        _check_folders(argv)
+    except PermissionError as error:
+        fail(f"{error.filename}: permission denied: this user cannot read it; nothing was changed")
+
+
+def _check_folders(argv: list[str]) -> None:
+    """Before Hydra makes or writes any folder: ``resume=PATH`` must exist; a run or sweep folder named on the
     command line must not hold a finished run's results (training into it would replace them; Hydra would rewrite
-    its .hydra/ record even for a command that then fails). A refused command changes nothing."""
+    its .hydra/ record even for a command that then fails), must be writable, and a run folder must not be another
+    process's (its lock is taken here); a sweep's jobs must not share one folder. A refused command changes
+    nothing."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from gan.training.run_folders import continues_in_place
 
     try:
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
     except Exception:  # a malformed override: Hydra reports it, with its grammar's message
         return
+    multirun = any(a in ("-m", "--multirun") for a in argv)
     given = {o.key_or_group: o.value() for o in overrides}
     resume = given.get("resume")
-    if resume not in (None, "null") and not Path(str(resume)).exists():
+    resume = None if resume in (None, "null") or multirun else Path(str(resume))
+    if resume is not None and not resume.exists():
         fail(f"resume={resume}: no such run folder or checkpoint")
-    if resume not in (None, "null") and Path(str(resume)).is_file() and Path(str(resume)).suffix != ".ckpt":
+    if resume is not None and resume.is_file() and resume.suffix != ".ckpt":
         fail(f"resume={resume}: a file that is not a checkpoint; give a run folder or a .ckpt file")
     run_dir = given.get("hydra.run.dir")
-    if run_dir and resume in (None, "null") and holds_results(Path(str(run_dir))):
+    if run_dir and resume is None and holds_results(Path(str(run_dir))):
         fail(
             f"hydra.run.dir={run_dir} already holds a run's results ({', '.join(RESULTS)}): continue that run "
             f"with resume={run_dir}, or train into a fresh folder; nothing was changed"
         )
     sweep_dir = given.get("hydra.sweep.dir")
-    if sweep_dir and Path(str(sweep_dir)).is_dir():
+    if multirun and sweep_dir and Path(str(sweep_dir)).is_dir():
         folder = Path(str(sweep_dir))
         finished = [job for job in [folder, *folder.iterdir()] if job.is_dir() and holds_results(job)]
         if finished:
@@ -160,6 +206,25 @@ def check_folders(argv: list[str]) -> None:
                 f"{finished[0].name}): give a fresh hydra.sweep.dir (or resume a job with resume=<its folder>); "
                 "nothing was changed"
             )
+    subdir = given.get("hydra.sweep.subdir")
+    if multirun and subdir is not None and "${" not in str(subdir) and any(o.is_sweep_override() for o in overrides):
+        fail(
+            f"hydra.sweep.subdir={subdir} names one folder for every job of the sweep: each job would train over the "
+            "one before it and its record of failure; leave it out (each job gets a folder named by its overrides) "
+            "or make it differ per job, e.g. 'hydra.sweep.subdir=${hydra.job.num}'; nothing was changed"
+        )
+    if multirun:
+        _check_writable(Path(str(sweep_dir or "lightning_logs")), "hydra.sweep.dir")
+    elif resume is not None:
+        folder = resume if resume.is_dir() else resume.parent.parent if continues_in_place(resume) else None
+        _check_writable(folder or Path("lightning_logs"), "resume")
+        if folder is not None:
+            _hold(folder, "resume")
+    elif run_dir:
+        _check_writable(Path(str(run_dir)), "hydra.run.dir")
+        _hold(Path(str(run_dir)), "hydra.run.dir")
+    else:
+        _check_writable(Path("lightning_logs"), "hydra.run.dir")
 
 
 if __name__ == "__main__":

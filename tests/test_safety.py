@@ -360,3 +360,108 @@ def test_evaluate_and_generate_fall_back_from_a_truncated_last_checkpoint(tiny_c
     assert checkpoint.name == "epoch=1.ckpt" and module.updates == 0  # weights only: the state is for resume
     result = run_script("generate.py", tmp_path / "run", "--no-judge", "samples", cwd=tmp_path)
     assert result.returncode == 0 and "does not load" in result.stderr, result.stderr
+
+
+# --- one writer per run, folders that cannot be written, one folder per sweep job --------------------------------
+
+
+def _held(folder: Path, pid: int = 4242):
+    """Hold ``folder``'s run lock as another process would (flock is per open file: this test's fd is not the
+    command's), writing ``pid`` as the holder."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.write(fd, str(pid).encode())
+    return fd
+
+
+def test_a_second_command_into_a_held_run_folder_is_refused_before_hydra_writes_anything(tiny_csv, tmp_path):
+    # two commands started together with one hydra.run.dir: the second must not write its .hydra/ record over the
+    # first's (its overrides.yaml would say one seed while the config and checkpoint said another)
+    run = tmp_path / "run"
+    fd = _held(run)
+    try:
+        result = run_script("train.py", *quiet_csv_run(tiny_csv, tmp_path), f"hydra.run.dir={run}", "seed=2",
+                            cwd=tmp_path)  # fmt: skip
+    finally:
+        os.close(fd)
+    assert result.returncode == 1, result.stderr
+    assert "being trained into by another process (pid 4242)" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in run.iterdir()) == [".lock"]  # no .hydra/, no train.log
+
+
+def test_a_resume_refused_while_the_run_trains_leaves_its_folder_byte_for_byte(trained_tiny_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained_tiny_run, run)
+    (run / "train.log").write_text("the run's own log\n")
+    before = contents(run)
+    fd = _held(run)
+    try:
+        result = run_script("train.py", f"resume={run}", "trainer.max_epochs=5", cwd=tmp_path)
+    finally:
+        os.close(fd)
+    (run / ".lock").unlink()
+    assert result.returncode == 1 and "(pid 4242)" in result.stderr, result.stderr
+    assert contents(run) == before  # train.log too: no line of the refused command
+
+
+def test_a_run_folder_this_user_cannot_write_is_refused_in_one_line(tiny_csv):
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.conftest import ROOT
+
+    # root writes anywhere: there the command runs as an ordinary user (setpriv), in a folder that user can reach
+    as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    if as_user and shutil.which("setpriv") is None:
+        pytest.fail("running as root without setpriv: cannot test a folder this user cannot write")
+    base = Path(tempfile.mkdtemp())
+    try:
+        base.chmod(0o777)
+        csv = shutil.copy(tiny_csv, base / "tiny.csv")
+        locked = base / "locked"
+        locked.mkdir(mode=0o555)
+        locked.chmod(0o555)
+        env = {**os.environ, "MPLCONFIGDIR": str(base / "mpl")}
+        for where, cwd in ((f"hydra.run.dir={locked / 'run'}", base), ("seed=3", locked)):  # named; the default
+            result = subprocess.run(
+                [*as_user, sys.executable, ROOT / "scripts" / "train.py", *quiet_csv_run(csv, base), where],
+                cwd=cwd, capture_output=True, text=True, timeout=120, env=env,
+            )  # fmt: skip
+            assert result.returncode == 1, result.stderr
+            assert "cannot be written by this user" in result.stderr, result.stderr
+            assert "Traceback" not in result.stderr
+            assert list(locked.iterdir()) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_sweep_whose_jobs_would_share_one_folder_is_refused(tiny_csv, tmp_path):
+    sweep = tmp_path / "sweep"
+    result = run_script("train.py", "-m", *quiet_csv_run(tiny_csv, tmp_path), f"hydra.sweep.dir={sweep}",
+                        "hydra.sweep.subdir=.", "model.pack=0,1", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1 and "names one folder for every job" in result.stderr, result.stderr
+    assert not sweep.exists()
+
+
+def test_the_data_folder_is_the_checkouts_from_any_working_directory(tmp_path, monkeypatch):
+    from gan.config import CHECKOUT, compose
+
+    monkeypatch.chdir(tmp_path)
+    assert compose().data.data_dir == str(CHECKOUT / "data")  # the judge and cache are made once per checkout
+    assert compose("data=fashion_mnist").data.train_csv == str(CHECKOUT / "data" / "fashion_mnist_train.csv")
+
+
+def test_a_carried_data_folder_that_is_not_here_becomes_this_checkouts(tmp_path):
+    from gan.config import CHECKOUT
+    from gan.training.carried_config import carried_config
+
+    elsewhere = {"data_dir": "/elsewhere/data", "train_csv": "/elsewhere/data/mnist_train.csv", "test_csv": "t.csv"}
+    cfg = carried_config({"data": elsewhere}, "run.ckpt")
+    assert cfg.data.data_dir == str(CHECKOUT / "data")
+    assert cfg.data.train_csv == str(CHECKOUT / "data" / "mnist_train.csv") and cfg.data.test_csv == "t.csv"
+    here = {"data_dir": str(tmp_path), "train_csv": str(tmp_path / "a.csv")}
+    assert carried_config({"data": here}, "run.ckpt").data == here  # a data folder that is here is kept

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from gan.config import CONF_DIR
+from gan.config import CONF_DIR, in_checkout
 from gan.file_safety import UnsafeFileError
 from gan.logs import log
 
@@ -113,6 +113,15 @@ def _check_paths(container: dict, source: str) -> None:
             "judge, never write one, so the dataset's own judge is used (data_dir/judges/)"
         )
         metrics["judge"] = None
+    data = container.get("data") or {}
+    old = data.get("data_dir")
+    if isinstance(old, str) and not Path(old).is_dir():  # a run made elsewhere: its data folder is not here
+        old, new = old.rstrip("/"), in_checkout("data")
+        for key in ("data_dir", "train_csv", "test_csv"):
+            value = data.get(key)
+            if isinstance(value, str) and (value == old or value.startswith(old + "/")):
+                data[key] = new + value[len(old) :]
+        log.info(f"{source}: its data folder {old} is not here; this checkout's is used ({new})")
 
 
 def carried_config(container: dict, source) -> DictConfig:

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.errors import ConfigError
 from gan.evaluation.metrics import EpochMetrics
 from gan.file_safety import load_tensors
-from gan.logs import log
+from gan.logs import keep_run_log, log
 from gan.training.checkpoints import (
     AtomicCheckpointIO,
     Checkpoints,
@@ -150,6 +150,7 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
     )
     if ckpt_path is not None and _already_done(cfg, ckpt_path, datamodule, trainer.world_size):
         return None
+    keep_run_log()  # training begins: the run folder's train.log is written from here on, its earlier lines first
     log.info(describe_run(cfg, run_dir, module, datamodule, trainer))
     started = time.perf_counter()
     # Lightning's signal connector leaves its SIGTERM handler installed after fit: a notebook kernel or a test

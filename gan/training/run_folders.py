@@ -9,6 +9,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
+from gan.config import register_checkout
 from gan.errors import FolderTakenError
 
 # keys that do not change a run's result: left out of its folder name (and so of TensorBoard's run list)
@@ -94,7 +95,8 @@ def config_subdir(resume, now: str) -> str:
 
 
 def register_resolvers() -> None:
-    """Call before @hydra.main runs: conf/train.yaml names run folders with these."""
+    """Call before @hydra.main runs: conf/train.yaml names run folders with these (and conf/data/ its data folder)."""
+    register_checkout()
     # cached: Hydra reads hydra.run.dir more than once, and each read must name the folder made by the first
     OmegaConf.register_new_resolver("run_name", run_name, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("run_dir", run_dir, replace=True, use_cache=True)
