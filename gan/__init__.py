@@ -9,6 +9,14 @@ The Python API (gan/api.py), for notebooks and scripts:
     table, figure = gan.compare("lightning_logs/multirun/<time>")
 """
 
-from gan.api import compare, load, train
-
 __all__ = ["compare", "load", "train"]
+
+
+def __getattr__(name: str):
+    """``gan.train``, ``gan.load`` and ``gan.compare``, imported on first use: ``import gan`` (and every script's
+    ``--help``) stays cheap, without torch, pandas and matplotlib until a run is trained or loaded."""
+    if name in __all__:
+        import gan.api
+
+        return getattr(gan.api, name)
+    raise AttributeError(f"module 'gan' has no attribute {name!r}")

@@ -40,7 +40,8 @@ class Samples:
         return self.images
 
     def figure(self) -> Figure:
-        from gan.evaluation.plots import sample_grid_figure, scatter_figure
+        from gan.data.pictures import scatter_figure
+        from gan.evaluation.plots import sample_grid_figure
 
         if self.means is not None:
             return scatter_figure(self.images, self.means, f"{len(self.images):,} samples")

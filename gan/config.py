@@ -8,6 +8,9 @@ from omegaconf import OmegaConf
 
 CHECKOUT = Path(__file__).resolve().parents[1]  # conf/ and the default data/ sit beside the package
 CONF_DIR = CHECKOUT / "conf"
+# keys that do not change a run's result: left out of its folder name (gan.training.run_folders.run_name) and
+# of a sweep report's columns (gan.evaluation.sweep_report)
+UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trainer.enable_progress_bar"}
 
 
 def in_checkout(path: str) -> str:

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from gan.data.mixtures import GaussianMixture, MixtureDataModule, MixtureMetrics, grid_means, ring_means
+from gan.data.mixtures import GaussianMixture, MixtureDataModule, grid_means, ring_means
+from gan.evaluation.mixture_metrics import MixtureMetrics
 from gan.models.nets import PointDiscriminator, PointGenerator
 from gan.training.fit import train
 from tests.conftest import compose_config
@@ -25,7 +26,7 @@ def test_real_samples_capture_every_mode_at_high_quality(data, modes, std):
     module = MixtureDataModule(**{k: v for k, v in compose_config(f"data={data}").data.items() if k != "_target_"})
     assert module.mixture.std == std and len(module.mixture.means) == modes
     points, _ = module.mixture.sample(2500, seed=5)
-    values = module.metrics()(points)
+    values = MixtureMetrics(module.mixture, name=module.name)(points)
     # within 3 standard deviations of its mean: 1 - exp(-9/2) = 98.9% of a 2D Gaussian's samples
     assert values["modes"] == modes and values["kl"] < 0.03
     assert values["high_quality"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)

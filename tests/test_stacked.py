@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from gan.data.csv_files import load_csv
+from gan.data.pictures import tile
 from gan.data.stacked import StackedMnistDataset, stack_codes
 from gan.evaluation.metrics import JudgeMetrics, mode_counts
-from gan.evaluation.plots import save_sample_grid, tile
+from gan.evaluation.plots import save_sample_grid
 from gan.training.fit import train
 from tests.conftest import compose_config, synthetic, write_csv
 

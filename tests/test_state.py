@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gan.evaluation.plots import tile
+from gan.data.pictures import tile
 from gan.training.config_checks import check_config
 from gan.training.fit import train
 from gan.training.saved_runs import load_run

@@ -4,9 +4,8 @@ PacGAN, Lin et al. 2018), where collapse and its cures are plain to see within m
 - ``ring8``: 8 means at (cos 2πk/8, sin 2πk/8), standard deviation 0.01;
 - ``grid25``: means at {-4, -2, 0, 2, 4}², standard deviation 0.05.
 
-A training set is 100,000 points drawn with its own seeded generator. A sample is *high quality* when it lies
-within 3 standard deviations of its nearest mean; a mode is *captured* when at least one high-quality sample
-lands on it (PacGAN's protocol, over 2,500 samples).
+A training set is 100,000 points drawn with its own seeded generator. Its metrics (modes captured, high-quality
+samples) are gan/evaluation/mixture_metrics.py's.
 """
 
 import math
@@ -15,13 +14,9 @@ import torch
 
 from gan.data.updates import UpdatesDataModule
 from gan.errors import ConfigError
-from gan.evaluation.manifold import ManifoldMetrics
-from gan.evaluation.metrics import mode_counts
-from gan.models.sampling import render
 from gan.rules import COUNT, POSITIVE
 
-HIGH_QUALITY_STDS = 3  # a sample within this many standard deviations of its nearest mean is high quality
-METRIC_SAMPLES = 2_500  # PacGAN's and VEEGAN's count
+METRIC_SAMPLES = 2_500  # samples per evaluation: PacGAN's and VEEGAN's count
 
 
 def ring_means(modes: int = 8, radius: float = 1.0) -> torch.Tensor:
@@ -117,48 +112,3 @@ class MixtureDataModule(UpdatesDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             self.train_set = MixtureDataset(self.mixture, self.samples, self.seed)
-
-    def metrics(self) -> "MixtureMetrics":
-        return MixtureMetrics(self.mixture, name=self.name)
-
-
-class MixtureMetrics:
-    """PacGAN's numbers for samples of a 2D mixture, and fidelity and diversity apart:
-
-    - ``modes``: modes captured (of ``possible_modes``), ``high_quality``: the share of high-quality samples;
-    - ``kl``: KL(the high-quality samples' mode histogram || uniform), in nats (ln K when none is high quality);
-    - ``precision``/``recall`` (k=3) and ``density``/``coverage`` (k=5) against as many fresh real points, on the
-      raw coordinates.
-    """
-
-    REFERENCE_SEED = 2**31 - 1  # the real reference set: never the training set's seed
-
-    def __init__(self, mixture: GaussianMixture, name: str = "mixture", reference: int = METRIC_SAMPLES):
-        self.mixture = mixture
-        self.manifold = ManifoldMetrics(mixture.sample(reference, self.REFERENCE_SEED)[0])
-        self.about = {"dataset": name, "judge": "the mixture's own means (no judge)"}
-
-    def to(self, device):
-        self.manifold.to(device)
-        return self
-
-    @torch.no_grad()
-    def __call__(self, points: torch.Tensor, digits=None) -> dict[str, float]:
-        points = points.reshape(len(points), 2).float()
-        mode, distance = self.mixture.nearest(points)
-        good = distance <= HIGH_QUALITY_STDS * self.mixture.std
-        possible = len(self.mixture.means)
-        captured = mode_counts(mode[good], possible) if good.any() else {"modes_covered": 0, "kl": math.log(possible)}
-        return {
-            "modes": captured["modes_covered"],
-            "possible_modes": possible,
-            "kl": captured["kl"],
-            "high_quality": good.double().mean().item(),
-            **self.manifold(points),
-        }
-
-
-def sample_points(generator, noise, count: int, seed: int) -> torch.Tensor:
-    """``count`` points [count, 2] from seeds drawn on the CPU with their own RNG, in eval mode (``render``)."""
-    seeds = noise(count, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return render(generator, seeds, batch_size=1000)

@@ -48,7 +48,7 @@ class UpdateLoader:
         self._epochs = 0
 
     # Lightning's resumable-dataloader protocol. The place in the epoch is the module's TrainingState
-    # (gan.training.state), saved in every checkpoint and read back through `position`; this object holds
+    # (gan.models.state), saved in every checkpoint and read back through `position`; this object holds
     # nothing else to save.
     def state_dict(self) -> dict:
         return {}
@@ -134,6 +134,6 @@ class UpdatesDataModule(L.LightningDataModule):
         return self.batch_size * self.pack
 
     def _position(self) -> tuple[int, int]:
-        # the module's own record of the run (gan.training.state), restored from the checkpoint when resuming
+        # the module's own record of the run (gan.models.state), restored from the checkpoint when resuming
         epoch = self.trainer.current_epoch
         return epoch, self.trainer.lightning_module.state.position(epoch)

@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 from matplotlib.figure import Figure
 
+from gan.config import UNNAMED_KEYS
 from gan.evaluation.judge import untrustworthy
 from gan.file_safety import atomic_path
-from gan.training.run_folders import UNNAMED_KEYS
 
 METRICS = ("modes", "kl", "confident", "judge_fd")
 FIDELITY_DIVERSITY = ("precision", "recall", "density", "coverage")

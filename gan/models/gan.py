@@ -20,14 +20,14 @@ import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from gan.data.pictures import SCATTER_POINTS, scatter_picture, tile
 from gan.errors import ConfigError, DivergedError
-from gan.evaluation.plots import SCATTER_POINTS, scatter_picture, tile
 from gan.models.losses import PairedLoss
 from gan.models.penalties import Penalty
 from gan.models.sampling import noise_vectors, one_hot, render
 from gan.models.schedules import Schedule
+from gan.models.state import TrainingState
 from gan.rules import COUNT, EMA_DECAY
-from gan.training.state import TrainingState
 
 STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
 PAIRED_STEPS = ("D on real and fake", "G through D")  # the two of an update with a PairedLoss
@@ -310,7 +310,7 @@ class GAN(L.LightningModule):
     def on_load_checkpoint(self, checkpoint) -> None:
         if "state" not in checkpoint.get("gan", {}):
             raise ConfigError(
-                "this checkpoint predates the run's own training state (gan.training.state), so it cannot be resumed "
+                "this checkpoint predates the run's own training state (gan.models.state), so it cannot be resumed "
                 "exactly; evaluate.py and generate.py still load it, and a new run can start from scratch"
             )
         self.state.load_state_dict(checkpoint["gan"]["state"])

@@ -8,6 +8,7 @@ from gan.data.mnist import MnistDataset
 from gan.errors import ConfigError
 from gan.evaluation.judge import ensure_judge, untrustworthy
 from gan.evaluation.metrics import JudgeMetrics
+from gan.evaluation.mixture_metrics import MixtureMetrics
 from gan.logs import log
 from gan.models.faithful import FaithfulGAN
 from gan.models.gan import GAN
@@ -43,7 +44,7 @@ def judge_metrics(cfg: DictConfig, data=None) -> JudgeMetrics:
     Stacked MNIST is judged digit by digit, with the MNIST judge of the CSVs it is built from."""
     data = data or instantiate(cfg.data)
     if isinstance(data, MixtureDataModule):  # 2D: the modes are known, no judge is needed
-        return data.metrics()
+        return MixtureMetrics(data.mixture, name=data.name)
     if data.test_csv is None:
         raise ConfigError(
             "data.test_csv is not set: the judge measures samples against the dataset's own test images. "

@@ -9,11 +9,9 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from gan.config import register_checkout
+from gan.config import UNNAMED_KEYS, register_checkout
 from gan.errors import FolderTakenError
 
-# keys that do not change a run's result: left out of its folder name (and so of TensorBoard's run list)
-UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trainer.enable_progress_bar"}
 # the keys `resume=` may change: how long and how a run goes on, never what it computes (docs: README, "Resume")
 RESUME_MAY_CHANGE = {
     "trainer.max_epochs",
