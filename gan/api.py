@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.errors import ConfigError, MissingFileError
 from gan.file_safety import atomic_path
 from gan.logs import log
-from gan.rules import MAX_SEEDS, MAX_STEPS
+from gan.rules import MAX_EXPORT, MAX_SEEDS, MAX_STEPS
 
 
 class Samples:
@@ -31,9 +31,10 @@ class Samples:
 
     ``images`` [N, channels * 784] in [0, 1] (or ``points`` [N, 2] for a 2D mixture)."""
 
-    def __init__(self, images: torch.Tensor, seeds: list[int], rows: int, cols: int, means=None, labels=None):
+    def __init__(self, images, seeds, rows, cols, means=None, labels=None, noise=None, digits=None):
         self.images, self.seeds, self.rows, self.cols = images, seeds, rows, cols
         self.means, self.labels = means, labels  # a 2D mixture's mode centres; the pictures' titles
+        self.noise, self.digits = noise, digits  # the vectors G was given (after truncation); a conditional G's digits
 
     @property
     def points(self) -> torch.Tensor:
@@ -46,6 +47,23 @@ class Samples:
         if self.means is not None:
             return scatter_figure(self.images, self.means, f"{len(self.images):,} samples")
         return sample_grid_figure(self.images, self.rows, self.cols, titles=self.labels)
+
+    def save(self, png, cmap: str = "Blues", titles=None, **about) -> Path:
+        """The picture as ``png``, and beside it (``.pt``) its tensors with ``about``: seeds, noise, digits, and the
+        images and titles (or a 2D run's points). ``titles``: one per image, or a scatter's title."""
+        from gan.evaluation.plots import save_sample_grid, save_scatter
+
+        png = Path(png)
+        if self.means is not None:
+            save_scatter(self.points, self.means, png, titles or f"{len(self):,} samples")
+            tensors = {"points": self.points}
+        else:
+            titles = titles or self.labels
+            save_sample_grid(self.images, self.rows, self.cols, png, cmap=cmap, titles=titles)
+            tensors = {"images": self.images, "titles": titles}
+        with atomic_path(png.with_suffix(".pt")) as tmp:
+            torch.save(about | {"seeds": self.seeds, "noise": self.noise, "digits": self.digits} | tensors, tmp)
+        return png
 
     def _repr_png_(self) -> bytes:
         buffer = BytesIO()
@@ -64,36 +82,54 @@ class Run:
 
         self.module, self.config, self.checkpoint = load_run(path)
         self.folder = run_folder(self.checkpoint).resolve()
-        self._datamodule = self._measure = None  # built when first needed
+        self._datamodule = self._scorer = None  # built when first needed
 
     def __repr__(self) -> str:
         return f"Run({str(self.folder)!r})"
 
-    def samples(self, seeds: Iterable[int] = range(6), cols: int | None = None, truncation: float | None = None):
+    def samples(
+        self,
+        seeds: Iterable[int] = range(6),
+        cols: int | None = None,
+        truncation: float | None = None,
+        digits=None,
+        drs: bool = False,
+        drs_percentile: float = 80.0,
+    ) -> Samples:
         """The images of integer ``seeds`` (the training panel's and ``generate.py``'s), ``cols`` to a row.
 
         >>> run.samples(range(6))           # the walkthrough's 2x3 panel
         >>> run.samples([7, 8, 9], cols=3)  # three chosen seeds
-        A 2D run returns the points of seeds 0 .. 2,499 (``seeds=range(2500)``) as a scatter over the mode centres."""
-        from gan.models.cures import truncate
-        from gan.models.sampling import noise_vectors, render
+        >>> run.samples(range(10), digits=7)  # a conditional run: ten 7s (or digits="Bag", or one per seed)
+        ``truncation``: psi, the noise pulled towards its centre. ``drs``: the first ``len(seeds)`` seeds of
+        0, 1, 2, ... whose images the run's own D keeps (discriminator rejection sampling), in place of ``seeds``.
+        A 2D run returns the points of seeds 0 .. 2,499 (``seeds=range(2500)``) as a scatter over the mode
+        centres; with ``drs``, that many fresh points that D keeps."""
+        from gan.data.pictures import SCATTER_POINTS
+        from gan.models.sampling import draw
 
         seeds = _bounded_seeds(seeds)
-        if self.module.draws_points and len(seeds) == 6:
-            seeds = list(range(2500))
-        z = noise_vectors(self.module.noise, self.module.latent_dim, seeds)
-        if truncation is not None:
-            z = truncate(z, truncation, self.module.noise.centre)
-        if self.module.draws_points:
-            means = self._data().mixture.means
-            return Samples(render(self.module.sampler, z, batch_size=len(z)), seeds, 1, 1, means=means)
-        labels = torch.arange(len(seeds)) % (self.module.classes or 1)
-        images = self.module.sample(z, labels)
+        gan, cure = self.module, self._drs(drs, drs_percentile)
+        if gan.draws_points:
+            if len(seeds) == 6:  # the default: a scatter, not six points
+                seeds = list(range(SCATTER_POINTS))
+            if cure is not None:  # fresh proposals, as the metrics draw them
+                drawn = draw(gan, count=len(seeds), truncation=truncation, drs=cure)
+            else:
+                drawn = draw(gan, seeds, truncation=truncation)
+            return Samples(drawn.samples, drawn.seeds, 1, 1, means=self._data().mixture.means, noise=drawn.noise)
+        if cure is not None:
+            drawn = draw(gan, itertools.count(), count=len(seeds), truncation=truncation, drs=cure)
+        else:
+            drawn = draw(gan, seeds, digits=self._digits(digits, len(seeds)), truncation=truncation)
         cols = cols or min(len(seeds), 3 if len(seeds) == 6 else 8)
-        return Samples(images, seeds, -(-len(seeds) // cols), cols)
+        return Samples(drawn.samples, drawn.seeds, -(-len(seeds) // cols), cols, noise=drawn.noise, digits=drawn.digits)
 
-    def interpolate(self, a: int, b: int, steps: int = 12, spherical: bool = False) -> Samples:
-        """Seed ``a`` to seed ``b`` in ``steps`` images (the walkthrough's interpolation).
+    def interpolate(
+        self, a: int, b: int, steps: int = 12, spherical: bool = False, digit=None, truncation: float | None = None
+    ) -> Samples:
+        """Seed ``a`` to seed ``b`` in ``steps`` images (the walkthrough's interpolation); ``spherical`` (slerp)
+        for Gaussian noise; a conditional run draws the whole path as ``digit`` (default 0).
 
         >>> run.interpolate(3, 8)"""
         from gan.evaluation.explore import interpolate
@@ -102,8 +138,31 @@ class Run:
         if not (isinstance(steps, int) and 2 <= steps <= MAX_STEPS):
             raise ConfigError(f"steps={steps}: must be an integer in 2 .. {MAX_STEPS}")
         z = interpolate(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]), steps, spherical)
-        labels = torch.zeros(steps, dtype=torch.long)
-        return Samples(self.module.sample(z, labels), [a, b], 1, steps)
+        return self._picture(z, [a, b], self._one_digit(digit, steps), truncation)
+
+    def arithmetic(self, a: int, b: int, digit=None, truncation: float | None = None) -> Samples:
+        """The walkthrough's seed arithmetic: seeds ``a``, ``b``, ``a + b`` and ``a - b`` side by side.
+
+        >>> run.arithmetic(3, 8)"""
+        from gan.evaluation.explore import arithmetic
+        from gan.models.sampling import noise_vectors
+
+        z, labels = arithmetic(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]))
+        return self._picture(z, [a, b], self._one_digit(digit, len(z)), truncation, labels)
+
+    def interpolate_digits(self, seed: int, a, b, steps: int = 12, truncation: float | None = None) -> Samples:
+        """A conditional run: one seed, its digit input moved from class ``a`` to class ``b`` in ``steps`` images.
+
+        >>> run.interpolate_digits(5, 1, 7)"""
+        from gan.evaluation.explore import interpolate
+        from gan.models.sampling import noise_vectors, one_hot
+
+        if not (isinstance(steps, int) and 2 <= steps <= MAX_STEPS):
+            raise ConfigError(f"steps={steps}: must be an integer in 2 .. {MAX_STEPS}")
+        (first,), (last,) = self._digits(a, 1), self._digits(b, 1)
+        rows = interpolate(one_hot(first, self.module.classes), one_hot(last, self.module.classes), steps)
+        z = noise_vectors(self.module.noise, self.module.latent_dim, [seed]).repeat(steps, 1)
+        return self._picture(z, [seed], rows, truncation)
 
     def metrics(
         self, samples: int | None = None, seed: int | None = None, truncation=None, drs=False, drs_percentile=80.0
@@ -112,19 +171,16 @@ class Run:
         recall, density, coverage, judge-FD, judge-IS), optionally with a sampling-time cure.
 
         >>> run.metrics()["modes"]"""
-        from gan.evaluation.metrics import sample_images
-        from gan.models.cures import RejectionSampler
+        from gan.models.sampling import draw
         from gan.training.from_config import metric_samples
 
-        sampler = None
-        if drs:
-            sampler = RejectionSampler(self.module.discriminator, percentile=drs_percentile, seed=self.config.seed)
+        cure = self._drs(drs, drs_percentile, self.config.seed)
         count = samples or metric_samples(self.config, self._data())
         seed = self.config.seed if seed is None else seed
-        drawn = sample_images(self.module.sampler, self.module.noise, count, seed, truncation, sampler)
-        values = self.measure(*drawn)
-        if sampler is not None:
-            values["drs_acceptance"] = sampler.acceptance  # the share of proposals DRS kept
+        drawn = draw(self.module, count=count, seed=seed, truncation=truncation, drs=cure)
+        values = self.scorer(drawn.samples, drawn.digits)
+        if cure is not None:
+            values["drs_acceptance"] = cure.acceptance  # the share of proposals DRS kept
         return values
 
     def real_metrics(self, samples: int | None = None) -> dict:
@@ -133,16 +189,22 @@ class Run:
         >>> run.real_metrics()["confident"]"""
         from gan.training.from_config import metric_samples
 
-        return self.measure(self._data().train_set.images[: samples or metric_samples(self.config, self._data())])
+        return self.scorer(self._data().train_set.images[: samples or metric_samples(self.config, self._data())])
 
     @property
-    def measure(self):
-        """The run's metrics (``JudgeMetrics``, or ``MixtureMetrics`` on a 2D mixture), built once."""
+    def scorer(self):
+        """What scores samples for ``metrics``: ``JudgeMetrics`` (a judge trained on the dataset), or
+        ``MixtureMetrics`` on a 2D mixture; built once. ``run.scorer.about`` describes the judge."""
         from gan.training.from_config import judge_metrics
 
-        if self._measure is None:
-            self._measure = judge_metrics(self.config, self._data())
-        return self._measure
+        if self._scorer is None:
+            self._scorer = judge_metrics(self.config, self._data())
+        return self._scorer
+
+    @property
+    def class_names(self) -> list[str]:
+        """The dataset's class names, by index (MNIST: "0" .. "9"; Fashion-MNIST: "T-shirt/top" .. "Ankle boot")."""
+        return list(self._data().class_names)
 
     @property
     def losses(self) -> pd.DataFrame:
@@ -164,13 +226,57 @@ class Run:
         progress = {n: list(zip(g["update"], g["loss"], strict=True)) for n, g in frame.groupby("network")}
         return loss_figure(progress or {"D": [], "G": []}, self.module.loss.equilibrium)
 
-    def export(self, out, count: int = 10_000, fmt: str = "png") -> Path:
-        """Seeds 0 .. ``count`` - 1 as a folder of PNG files or one .npz, for torch-fidelity or clean-fid.
+    def export(self, out=None, count: int = 10_000, fmt: str = "png", truncation: float | None = None) -> Path:
+        """Seeds 0 .. ``count`` - 1, drawn as ``samples`` draws them, as a folder of PNG files or one .npz, for
+        torch-fidelity or clean-fid; ``out`` defaults to RUN/export-<fmt>.
 
         >>> run.export("exported", count=100)"""
         from gan.evaluation.export import export_images
+        from gan.models.sampling import draw
 
-        return export_images(self.samples(range(count)).images, out, fmt)
+        if not (isinstance(count, int) and 1 <= count <= MAX_EXPORT):
+            raise ConfigError(f"count={count}: must be an integer in 1 .. {MAX_EXPORT:,}")
+        if self.module.draws_points:
+            raise ConfigError(f"{self.folder} is a 2D run: its samples are points, not images to export")
+        drawn = draw(self.module, range(count), truncation=truncation)
+        return export_images(drawn.samples, out or self.folder / f"export-{fmt}", fmt)
+
+    def _picture(self, z, seeds, digits, truncation, labels=None) -> Samples:
+        """One row of images for the vectors ``z`` (a path or arithmetic on ``seeds``)."""
+        from gan.models.sampling import draw
+
+        drawn = draw(self.module, noise=z, digits=digits, truncation=truncation)
+        return Samples(drawn.samples, seeds, 1, len(z), labels=labels, noise=drawn.noise, digits=digits)
+
+    def _digits(self, digits, count: int) -> list[int] | None:
+        """A conditional run's digits for ``count`` images: None (in turn), one class for all (7 or "Bag"), or
+        one per image; each by index or name."""
+        if digits is None:
+            return None
+        if self.module.classes is None:
+            raise ConfigError(f"{self.folder} is not a conditional run (model=conditional): it takes no digit")
+        from gan.evaluation.explore import class_index
+
+        wanted = [digits] * count if isinstance(digits, int | str) else list(digits)
+        if len(wanted) != count:
+            raise ConfigError(f"{len(wanted)} digits for {count} images")
+        return [class_index(str(d), self.class_names) for d in wanted]
+
+    def _one_digit(self, digit, count: int) -> list[int] | None:
+        """A seed path is drawn as one digit: ``digit``, else 0 (an unconditional run: none)."""
+        if self.module.classes is None and digit is None:
+            return None
+        return self._digits(0 if digit is None else digit, count)
+
+    def _drs(self, wanted: bool, percentile: float, seed: int = 0):
+        """A fresh ``RejectionSampler`` over the run's own D when ``wanted``: the cure uses the GAN, never the judge."""
+        if not wanted:
+            return None
+        from gan.models.sampling_cures import RejectionSampler
+
+        if self.module.classes is not None:
+            raise ConfigError("DRS needs an unconditional run: a conditional D judges a sample with its digit")
+        return RejectionSampler(self.module.discriminator, percentile=percentile, seed=seed)
 
     def _data(self):
         from hydra.utils import instantiate

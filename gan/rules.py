@@ -57,3 +57,4 @@ MAX_SEEDS = 10_000  # images (or 2D points) in one picture
 MAX_LATENT = 10_000  # noise values per sample
 MAX_WIDTH = 16_384  # units in a hidden layer, or channels of a convolution
 MAX_SETTINGS = 16  # truncation values measured in one evaluate.py command
+MAX_EXPORT = 100_000  # images written by one export (generate.py export, Run.export)

@@ -59,9 +59,9 @@ def main() -> None:
         rows[name] = values
     rows[f"real {run.config.data.name} (training samples)"] = run.real_metrics(args.samples)
     if args.json:
-        print(json.dumps({"dataset": run.config.data.name, "judge": run.measure.about, "rows": rows}, indent=2))
+        print(json.dumps({"dataset": run.config.data.name, "judge": run.scorer.about, "rows": rows}, indent=2))
         return
-    print(f"{run.folder}\n{describe_judge(run.measure.about)}\n\n{format_table(rows)}")
+    print(f"{run.folder}\n{describe_judge(run.scorer.about)}\n\n{format_table(rows)}")
     shares = rows[next(iter(rows))].get("class_share")
     if shares:  # the generated samples' per-class histogram
         print("\nclass shares of the generated samples: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))

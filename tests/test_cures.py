@@ -4,10 +4,9 @@ import pytest
 import torch
 
 import gan
-from gan.evaluation.metrics import sample_images
-from gan.models.cures import RejectionSampler, truncate
 from gan.models.nets import Critic
 from gan.models.noise import Gaussian, Uniform
+from gan.models.sampling_cures import RejectionSampler, truncate
 from gan.training.fit import train
 from tests.conftest import compose_config, run_script
 
@@ -62,22 +61,6 @@ def test_drs_stops_with_an_error_when_d_keeps_almost_nothing():
     with pytest.raises(ValueError, match="lower the percentile"):
         sampler.draw(lambda n: torch.randn(n, 2), 10_000)
     assert sampler.proposed == 10_000 and 0.3 < sampler.acceptance < 0.7
-
-
-def test_sample_images_applies_truncation_to_the_seeds():
-    class Identity(torch.nn.Module):
-        latent_dim, classes = 2, None
-
-        def __init__(self):
-            super().__init__()
-            self.weight = torch.nn.Parameter(torch.zeros(1))
-
-        def forward(self, z):
-            return z
-
-    full, _ = sample_images(Identity(), Gaussian(), 100, seed=3)
-    half, _ = sample_images(Identity(), Gaussian(), 100, seed=3, truncation=0.5)
-    assert torch.allclose(half, full / 2)
 
 
 @pytest.mark.e2e

@@ -20,44 +20,16 @@ from torchmetrics.image.inception import InceptionScore
 
 from gan.data.csv_files import PIXELS
 from gan.data.stacked import stack_codes
-from gan.errors import ConfigError
 from gan.evaluation.judge import JUDGE_FLOOR, untrustworthy
 from gan.evaluation.manifold import ManifoldMetrics
 from gan.logs import log
-from gan.models.cures import RejectionSampler, truncate
-from gan.models.sampling import one_hot, render
+from gan.models.sampling import draw
+from gan.models.sampling_cures import RejectionSampler
 
 LN_10 = math.log(10)  # the KL of a single class against uniform
 MODE_SHARE = 0.01  # on MNIST a digit counts as covered when it gets at least 1% of the samples
 CONFIDENT = 0.9  # a sample is legible when the judge's max softmax exceeds this
-BATCH = 1000
-
-
-def sample_images(generator, noise, count: int, seed: int, truncation: float | None = None, drs=None):
-    """``count`` images [count, channels * 784] (or 2D points) from seeds drawn on the CPU with their own RNG: the
-    same on any device. Drawn through ``gan.models.sampling.render`` (eval mode, no training state touched), on the
-    generator's device. The sampling-time cures (``gan.models.cures``): ``truncation`` psi pulls each seed towards the
-    noise's centre; ``drs``, a ``RejectionSampler``, keeps the samples the GAN's own D accepts.
-
-    Returns (images, requested digits): a conditional generator is asked for each digit in turn (1,000 of each
-    in 10,000); the digits are None for an unconditional one.
-    """
-    random = torch.Generator().manual_seed(seed)
-
-    def seeds(n: int) -> torch.Tensor:
-        z = noise(n, generator.latent_dim, generator=random)
-        return z if truncation is None else truncate(z, truncation, noise.centre)
-
-    if generator.classes is None:
-        if drs is not None:
-            return drs.draw(lambda n: render(generator, seeds(n), batch_size=BATCH), count), None
-        return render(generator, seeds(count), batch_size=BATCH), None
-    if drs is not None:
-        raise ConfigError("DRS needs an unconditional GAN: a conditional D judges a sample with its digit")
-    z = seeds(count)
-    digits = torch.arange(count) % generator.classes
-    images = render(generator, z, one_hot(digits, generator.classes, z.dtype), batch_size=BATCH)
-    return images, digits.to(images.device)
+BATCH = 1000  # images through the judge at a time
 
 
 class _Given(torch.nn.Identity):
@@ -165,7 +137,7 @@ class EpochMetrics(L.Callback):
         self, metrics: JudgeMetrics, samples: int = 10_000, seed: int = 0, truncation: float | None = None, drs=False
     ):
         self.metrics, self.samples, self.seed = metrics, samples, seed
-        self.truncation, self.drs = truncation, drs  # the sampling-time cures (gan.models.cures), off by default
+        self.truncation, self.drs = truncation, drs  # sampling-time cures (gan.models.sampling_cures), off by default
         self.history: list[dict] = []  # one row per epoch; saved in checkpoints so a resumed run keeps it
 
     def setup(self, trainer, pl_module, stage) -> None:
@@ -179,8 +151,8 @@ class EpochMetrics(L.Callback):
         drs = None
         if self.drs:  # a fresh sampler each epoch: D has changed
             drs = RejectionSampler(pl_module.discriminator, seed=self.seed)
-        drawn = sample_images(pl_module.sampler, pl_module.noise, self.samples, self.seed, self.truncation, drs)
-        values = self.metrics(*drawn)
+        drawn = draw(pl_module, count=self.samples, seed=self.seed, truncation=self.truncation, drs=drs)
+        values = self.metrics(drawn.samples, drawn.digits)
         images = pl_module.state.images
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, **values})
         # through self.log, so EarlyStopping or ModelCheckpoint can monitor them (callbacks=...); on TensorBoard's

@@ -24,7 +24,7 @@ from gan.data.pictures import SCATTER_POINTS, scatter_picture, tile
 from gan.errors import ConfigError, DivergedError
 from gan.models.losses import PairedLoss
 from gan.models.penalties import Penalty
-from gan.models.sampling import noise_vectors, one_hot, render
+from gan.models.sampling import digits_in_turn, draw, noise_vectors, one_hot
 from gan.models.schedules import Schedule
 from gan.models.state import TrainingState
 from gan.rules import COUNT, EMA_DECAY
@@ -81,12 +81,12 @@ class GAN(L.LightningModule):
         rows, cols = self.sample_grid
         self.register_buffer("fixed_noise", noise_vectors(noise, self.latent_dim, range(rows * cols)))
         # a conditional panel asks for the digits in turn: 0, 1, 2, ... (derived, so not saved in checkpoints)
-        self.register_buffer("fixed_labels", torch.arange(rows * cols) % (self.classes or 1), persistent=False)
+        self.register_buffer("fixed_labels", digits_in_turn(rows * cols, self.classes or 1), persistent=False)
         # TensorBoard's panel, larger: seeds 0 .. 63 in 8x8 (its first row starts with the PNG's seeds)
         self.panel_grid = tuple(panel_grid)
         count = self.panel_grid[0] * self.panel_grid[1]
         self.register_buffer("panel_noise", noise_vectors(noise, self.latent_dim, range(count)), persistent=False)
-        self.register_buffer("panel_labels", torch.arange(count) % (self.classes or 1), persistent=False)
+        self.register_buffer("panel_labels", digits_in_turn(count, self.classes or 1), persistent=False)
         # the mean losses of D's two steps and of G's step in the last training_step (the progress bar's pair)
         self.last_losses: tuple[float, float] | None = None
         self._stage = 0  # the step of the update under way (STEPS), to name it if D's output goes NaN
@@ -136,10 +136,10 @@ class GAN(L.LightningModule):
         """Three-step updates done, over all epochs."""
         return self.state.updates
 
-    def sample(self, seeds: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images for ``seeds`` (and, for a conditional GAN, the digits ``labels``), through ``sampling.render``."""
-        digits = None if self.classes is None else one_hot(labels, self.classes, seeds.dtype)
-        return render(self.sampler, seeds, digits)
+    def sample(self, noise: torch.Tensor, digits: torch.Tensor | None = None) -> torch.Tensor:
+        """Images for the vectors ``noise`` (and, for a conditional GAN, the ``digits``; None: in turn), through
+        ``sampling.draw``."""
+        return draw(self, noise=noise, digits=digits).samples
 
     def _condition(self, labels):
         """The extra inputs of a conditional network: () for the walkthrough's, (one-hot digits,) otherwise."""
@@ -285,7 +285,7 @@ class GAN(L.LightningModule):
 
     def points(self, count: int = SCATTER_POINTS) -> torch.Tensor:
         """``count`` points [count, 2] from seeds 0 .. count - 1: the scatter panel's, as ``generate.py`` draws them."""
-        return render(self.sampler, noise_vectors(self.noise, self.latent_dim, range(count)), batch_size=count)
+        return draw(self, range(count)).samples
 
     def on_train_epoch_end(self) -> None:
         if isinstance(self.logger, TensorBoardLogger) and self.draws_points:

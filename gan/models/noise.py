@@ -10,7 +10,7 @@ import torch
 class Uniform:
     """U[0, 1) from ``torch.rand``: the walkthrough's ``generate_random``."""
 
-    centre = 0.5  # where truncation pulls the noise (gan.models.cures.truncate)
+    centre = 0.5  # where truncation pulls the noise (gan.models.sampling_cures.truncate)
 
     def __call__(self, *shape, generator=None, device=None):
         return torch.rand(*shape, generator=generator, device=device)
