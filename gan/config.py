@@ -1,4 +1,5 @@
-"""Compose the training config in plain Python (tests, benchmarks, notebooks), as scripts/train.py would."""
+"""The training config: composed in plain Python (tests, benchmarks, notebooks) as scripts/train.py would, and the
+facts about it that more than one layer reads."""
 
 from pathlib import Path
 
@@ -11,6 +12,11 @@ CONF_DIR = CHECKOUT / "conf"
 # keys that do not change a run's result: left out of its folder name (gan.training.run_folders.run_name) and
 # of a sweep report's columns (gan.evaluation.sweep_report)
 UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trainer.enable_progress_bar"}
+
+
+def is_faithful(cfg) -> bool:
+    """Does ``cfg`` train in the faithful mode, the walkthrough's loop of one image per update (models/faithful.py)?"""
+    return cfg.data.batch_size == 1
 
 
 def in_checkout(path: str) -> str:

@@ -1,9 +1,9 @@
 """The errors this project raises on purpose, all of one type: ``GanError``.
 
 Each names the problem and the place (the config key, the file and line, the update); the scripts print it as one
-line, ``error: <message>``, and exit 1 (gan/cli.py). Anything else is a bug and keeps its traceback. Each kind
-also derives from the built-in error it is (``ConfigError`` is a ``ValueError``), so ``except ValueError`` in a
-caller's code still catches it.
+line, ``error: <message>``, and exit 1 (gan/command_errors.py). Anything else is a bug and keeps its traceback.
+Each kind also derives from the built-in error it is (``ConfigError`` is a ``ValueError``), so ``except ValueError``
+in a caller's code still catches it.
 """
 
 

@@ -42,8 +42,8 @@ class Rule(NamedTuple):
         return value
 
 
-COUNT = Rule(at_least(1), "an integer >= 1")
-POSITIVE = Rule(positive_number, "a finite number > 0")
+POSITIVE_INT = Rule(at_least(1), "an integer >= 1")
+POSITIVE_NUMBER = Rule(positive_number, "a finite number > 0")
 EMA_DECAY = Rule(optional(lambda v: 0 < v < 1), "in (0, 1), or null for none")
 LEAKY_SLOPE = Rule(optional(lambda v: v >= 0), ">= 0, or null for Sigmoid")
 TRUNCATION = Rule(optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null")

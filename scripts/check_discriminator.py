@@ -12,7 +12,7 @@ printed folder.
 import hydra
 from hydra.core.hydra_config import HydraConfig
 
-from gan.cli import reported_errors
+from gan.command_errors import reported_errors
 from gan.training.run_folders import register_resolvers
 
 register_resolvers()

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from gan.cli import reported_errors
+from gan.command_errors import reported_errors
 from gan.errors import ConfigError
 
 

@@ -11,7 +11,7 @@ Writes sampling_cures.md into the sweep folder and prints it. DRS uses each run'
 import argparse
 from pathlib import Path
 
-from gan.cli import reported_errors
+from gan.command_errors import reported_errors
 from gan.errors import MissingFileError
 
 COLUMNS = ("modes", "high_quality", "confident", "kl", "precision", "recall", "density", "coverage")

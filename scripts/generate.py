@@ -18,7 +18,7 @@ RUN/generated/ (or --out). When the run's judge exists, each image is titled wit
 import argparse
 from pathlib import Path
 
-from gan.cli import reported_errors
+from gan.command_errors import reported_errors
 
 # torch and the project's modules are imported after the arguments are read: --help stays fast
 

@@ -11,7 +11,7 @@ going show their status instead of numbers.
 import argparse
 from pathlib import Path
 
-from gan.cli import reported_errors
+from gan.command_errors import reported_errors
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ Writes image_<index>.png (title "label = N", Blues) and untrained_generator.png 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 
-from gan.cli import reported_errors
+from gan.command_errors import reported_errors
 from gan.training.run_folders import register_resolvers
 
 register_resolvers()

@@ -19,8 +19,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from gan.cli import expected, fail, remove_created, reported_errors
-from gan.cli import message as error_message
+from gan.command_errors import expected, fail, remove_created, reported_errors
+from gan.command_errors import message as error_message
 from gan.errors import ConfigError
 from gan.logs import log
 from gan.training.run_folders import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
@@ -63,13 +63,13 @@ def run(cfg, folder: Path) -> float | None:
     from gan.training.fit import train
     from gan.training.saved_runs import resumable_checkpoint
 
-    checkpoint = None
+    checkpoint = saved = None
     if cfg.resume:
         checkpoint, saved = resumable_checkpoint(cfg.resume)
         cfg = resumed_config(checkpoint, saved)
         log.info(f"resuming {folder} from {checkpoint}")
     try:
-        summary = train(cfg, folder, ckpt_path=checkpoint)
+        summary = train(cfg, folder, ckpt_path=checkpoint, saved=saved)  # the checkpoint is read once
     except TrainingInterrupted as stop:
         # quoted twice: run folder names hold "=" and ",", which Hydra's override grammar reads otherwise
         log.info(f"\n{stop}\nresume with: python scripts/train.py \"resume='{folder}'\"")
@@ -114,7 +114,8 @@ def main(cfg) -> float | None:
             write_status(folder, "failed", message)
             return float("inf")
     # what this command may remove if it fails before training writes anything: the run folder, or, when it
-    # continues a run, only its .hydra-resume-* record; and of those only what it created (gan.cli.remove_created)
+    # continues a run, only its .hydra-resume-* record; and of those only what it created
+    # (gan.command_errors.remove_created)
     subdir = hydra_cfg.output_subdir
     own = [folder] if subdir in (None, ".hydra") else [folder / subdir]
     with reported_errors(own):

@@ -109,3 +109,31 @@ def test_a_checkpoint_naming_the_modules_before_the_regrouping_still_builds():
     assert cfg.model.discriminator._target_ == "gan.models.nets.Discriminator"
     assert cfg.data._target_ == "gan.data.mnist.MnistDataModule"
     build_module(cfg)
+
+
+def test_a_config_from_before_keys_were_added_is_brought_up_to_date_once():
+    from gan.training.carried_config import ADDED_KEYS
+    from gan.training.saved_runs import checkpoint_config
+
+    saved = OmegaConf.to_container(compose_config("model=improved"), resolve=True)
+    for key in ADDED_KEYS:  # as a run trained before these keys existed saved its config
+        *parents, name = key.split(".")
+        node = saved
+        for parent in parents:
+            node = node[parent]
+        del node[name]
+    cfg = checkpoint_config({"config": saved}, Path("run/checkpoints/last.ckpt"))
+    for key, value in ADDED_KEYS.items():
+        assert OmegaConf.select(cfg, key, default="absent") == value, key
+    module = build_module(cfg)  # every key read directly: no default filled anywhere else
+    assert module.ema_generator is None and not module.penalty.active and module.schedule.constant
+    assert module.max_updates is None and module.max_images is None
+
+
+def test_lightning_s_own_loader_refuses_naming_gan_load(trained_tiny_run):
+    from gan.errors import ConfigError
+    from gan.models.gan import GAN
+
+    checkpoint = trained_tiny_run / "checkpoints" / "last.ckpt"
+    with pytest.raises(ConfigError, match=r"use gan\.load\('.*last\.ckpt'\)"):
+        GAN.load_from_checkpoint(checkpoint)

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -94,3 +95,34 @@ def test_training_leaves_the_processs_signal_handlers_as_it_found_them(tiny_csv,
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     train(tiny_run_config(tiny_csv, tmp_path, "max_updates=5"), tmp_path / "run")
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_bce_on_a_nan_probability_is_a_nan_loss_that_training_s_one_check_reports():
+    from gan.models.losses import BCELoss
+
+    probability = torch.tensor([0.5, float("nan")], requires_grad=True)
+    loss = BCELoss()(probability, torch.ones(2))
+    assert loss.isnan()
+    loss.backward()  # the step still runs: its loss is what GAN._count reads, and names
+    with pytest.raises(RuntimeError):  # any other refusal is not taken for divergence
+        BCELoss()(torch.tensor([0.5, 1.5]), torch.ones(2))
+
+
+def test_a_resume_reads_its_checkpoint_once(tiny_csv, tmp_path, monkeypatch):
+    from gan.training.saved_runs import checkpoint_config, resumable_checkpoint
+
+    train(tiny_run_config(tiny_csv, tmp_path, "model=improved"), tmp_path / "run")
+    reads = []
+    real_load = torch.load
+
+    def counted(path, *args, **kwargs):
+        if Path(path).suffix == ".ckpt":  # the CSV cache is read too
+            reads.append(Path(path).name)
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", counted)
+    checkpoint, saved = resumable_checkpoint(tmp_path / "run")  # as scripts/train.py resume= does
+    cfg = checkpoint_config(saved, checkpoint)
+    cfg.trainer.max_epochs = 2
+    summary = train(cfg, tmp_path / "run", ckpt_path=checkpoint, saved=saved)
+    assert summary["epochs"] == 2 and reads == ["last.ckpt"]

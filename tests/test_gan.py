@@ -9,7 +9,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan.models.faithful import FaithfulGAN
 from gan.models.gan import GAN
-from gan.training.fit import fit, train
+from gan.training.fit import fit_trainer, train
 from gan.training.from_config import build_module
 from tests.conftest import ROOT, compose_config, quiet_csv_run, run_script, tiny_run_config
 
@@ -29,13 +29,15 @@ def test_only_the_faithful_mode_steps_the_raw_optimizers():
 
 
 def test_lightning_counts_three_optimizer_steps_per_update_and_max_steps_stops_there(tiny_csv, tmp_path):
-    trainer, module, *_ = fit(tiny_run_config(tiny_csv, tmp_path, *BATCHED, "trainer.max_steps=30"), tmp_path / "r")
+    trainer, module, *_ = fit_trainer(
+        tiny_run_config(tiny_csv, tmp_path, *BATCHED, "trainer.max_steps=30"), tmp_path / "r"
+    )
     assert module.updates == 10 and trainer.global_step == 30
 
 
 def test_limit_train_batches_counts_updates_in_each_epoch(tiny_csv, tmp_path):
     cfg = tiny_run_config(tiny_csv, tmp_path, *BATCHED, "trainer.limit_train_batches=4", "trainer.max_epochs=2")
-    trainer, module, *_ = fit(cfg, tmp_path / "r")
+    trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")
     assert module.updates == 8 and module.state.images == 8 * 8 and trainer.current_epoch == 2
 
 
@@ -51,7 +53,7 @@ def test_bf16_mixed_precision_trains_a_batched_dcgan(tiny_csv, tmp_path):
     cfg = tiny_run_config(
         tiny_csv, tmp_path, "model=dcgan", "data.batch_size=16", "max_updates=4", "trainer.precision=bf16-mixed"
     )
-    trainer, module, *_ = fit(cfg, tmp_path / "r")
+    trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")
     assert trainer.precision == "bf16-mixed" and module.updates == 4
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in module.parameters())
 
@@ -92,7 +94,7 @@ def test_early_stopping_on_a_metric_stops_the_run(tmp_path):
         "callbacks.early_stopping.monitor=metrics/kl",
         "callbacks.early_stopping.stopping_threshold=1000",  # any KL is below it: stop after the first epoch
     )
-    trainer, module, *_ = fit(cfg, tmp_path / "r")
+    trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")
     assert trainer.current_epoch == 1 and module.updates == 4  # 400 points in batches of 100: one epoch
 
 
@@ -102,7 +104,7 @@ def test_a_checkpoint_on_a_metric_is_kept_beside_the_runs_own(tmp_path):
         "callbacks=best_checkpoint",
         "callbacks.best_checkpoint.monitor=metrics/kl",
     )
-    trainer, *_ = fit(cfg, tmp_path / "r")
+    trainer, *_ = fit_trainer(cfg, tmp_path / "r")
     (best,) = (tmp_path / "r" / "checkpoints").glob("best-epoch=*.ckpt")
     kept = torch.load(best, weights_only=False)
     assert kept["gan"]["state"]["updates"] == 4 * (kept["epoch"] + 1)  # the project's state rides along
@@ -122,7 +124,7 @@ def test_a_batched_run_equals_a_plain_pytorch_loop_bit_for_bit(tiny_csv, tmp_pat
     import lightning as L
 
     cfg = tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16")
-    _, module, data, *_ = fit(cfg, tmp_path / "r")
+    _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
 
     L.seed_everything(cfg.seed, verbose=False)
     plain = build_module(cfg)

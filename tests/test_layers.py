@@ -1,7 +1,7 @@
 """gan/ reads top to bottom: each layer imports only what stands below it.
 
 base (gan/*.py: errors, rules, logs, config, file_safety) -> data -> models -> evaluation -> training
--> the face (gan/api.py, gan/cli.py, gan/__init__.py) and scripts/
+-> the face (gan/api.py, gan/command_errors.py, gan/__init__.py) and scripts/
 """
 
 import ast
@@ -9,11 +9,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {"data": 1, "models": 2, "evaluation": 3, "training": 4}
-FACE = {"api", "cli", "__init__"}
+FACE = {"api", "command_errors", "__init__"}
 
 
 def layer(module: str) -> int:
-    """gan.<layer>.x -> its layer; gan.api, gan.cli and the package's face -> 5; the base modules -> 0."""
+    """gan.<layer>.x -> its layer; gan.api, gan.command_errors and the package's face -> 5; the base modules -> 0."""
     parts = module.split(".")
     if len(parts) == 1 or parts[1] in FACE:
         return 5

@@ -12,7 +12,7 @@ from gan.models import losses, nets
 from gan.models.penalties import Penalty
 from gan.models.schedules import Schedule
 from gan.training.config_checks import check_config
-from gan.training.fit import fit, train
+from gan.training.fit import fit_trainer, train
 from gan.training.from_config import build_module
 from tests.conftest import compose_config
 
@@ -112,7 +112,7 @@ def test_a_schedule_starts_at_one_and_reaches_final_at_the_last_update(shape):
 
 def test_the_learning_rate_follows_the_schedule_through_lightning_and_ends_at_final(tmp_path):
     cfg = ring_config(*MODERN, "max_updates=40", "optimizer.lr=1e-3", "schedule.final=0.25")
-    trainer, module, *_ = fit(cfg, tmp_path / "r")
+    trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")
     assert module.updates == 40 and module.total_updates == 40
     for optimizer in trainer.optimizers:  # the last update ran at lr 1e-3 * 0.25; the scheduler has stepped past it
         assert optimizer.param_groups[0]["lr"] == pytest.approx(2.5e-4)
@@ -134,7 +134,7 @@ def test_every_discriminator_gives_its_probability_as_the_sigmoid_of_its_logits(
 
 def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
     cfg = ring_config(*MODERN, "max_updates=6", "data.shuffle=false", "model.generator.batch_norm=false")
-    _, module, data, *_ = fit(cfg, tmp_path / "r")
+    _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
 
     L.seed_everything(cfg.seed, verbose=False)
     plain = build_module(cfg)
@@ -171,8 +171,8 @@ def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path)
 def test_lazy_penalties_skip_the_double_backward_between_their_steps(tmp_path):
     every = ring_config(*MODERN, "max_updates=4", "data.shuffle=false")
     lazy = ring_config(*MODERN, "max_updates=4", "data.shuffle=false", "penalty.every=4")
-    _, eager_module, *_ = fit(every, tmp_path / "a")
-    _, lazy_module, *_ = fit(lazy, tmp_path / "b")
+    _, eager_module, *_ = fit_trainer(every, tmp_path / "a")
+    _, lazy_module, *_ = fit_trainer(lazy, tmp_path / "b")
     # the first update applies the penalty in both (scaled by 4 in the lazy run), so D already differs
     differs = [not torch.equal(a, b) for a, b in zip(eager_module.parameters(), lazy_module.parameters(), strict=True)]
     assert any(differs)
@@ -205,4 +205,4 @@ def test_every_loss_on_logits_trains_a_run_and_writes_its_record(tmp_path, loss)
 
 def test_a_decaying_schedule_needs_a_length(tmp_path):
     with pytest.raises(ConfigError, match="has no length"):
-        fit(ring_config(*MODERN, "trainer.max_epochs=-1"), tmp_path / "r")
+        fit_trainer(ring_config(*MODERN, "trainer.max_epochs=-1"), tmp_path / "r")

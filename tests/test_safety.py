@@ -465,3 +465,43 @@ def test_a_carried_data_folder_that_is_not_here_becomes_this_checkouts(tmp_path)
     assert cfg.data.train_csv == str(CHECKOUT / "data" / "mnist_train.csv") and cfg.data.test_csv == "t.csv"
     here = {"data_dir": str(tmp_path), "train_csv": str(tmp_path / "a.csv")}
     assert carried_config({"data": here}, "run.ckpt").data == here  # a data folder that is here is kept
+
+
+def test_every_way_a_checkpoint_is_damaged_reads_as_damage_and_a_loader_bug_keeps_its_traceback(tmp_path, monkeypatch):
+    import random
+
+    from gan.training import saved_runs
+    from gan.training.saved_runs import try_load
+
+    good = tmp_path / "good.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(50, 10)}, "config": {"seed": 1, "metrics": [1, 2]}}, good)
+    whole, rng = good.read_bytes(), random.Random(0)
+    damaged = tmp_path / "damaged.ckpt"
+    for _ in range(300):  # truncated, bytes overwritten, random bytes, text, a tail of junk
+        kind = rng.randrange(5)
+        if kind == 0:
+            data = whole[: rng.randrange(len(whole))]
+        elif kind == 1:
+            data = bytearray(whole)
+            for _ in range(rng.randrange(1, 20)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif kind == 2:
+            data = rng.randbytes(rng.randrange(1, 3000))
+        elif kind == 3:
+            data = "".join(rng.choice('abc {}[]019:,"\n') for _ in range(rng.randrange(1, 500))).encode()
+        else:
+            data = whole[: rng.randrange(len(whole))] + rng.randbytes(50)
+        damaged.write_bytes(bytes(data))
+        try:
+            saved, problem = try_load(damaged)
+        except UnsafeFileError:  # bytes that happen to name a function: refused, never run
+            continue
+        assert saved is None or "state_dict" in saved
+        assert saved is not None or problem
+
+    def buggy(path, map_location="cpu"):
+        raise TypeError("a bug in the loader")
+
+    monkeypatch.setattr(saved_runs, "load_tensors", buggy)
+    with pytest.raises(TypeError, match="a bug in the loader"):  # not taken for a corrupt checkpoint
+        try_load(good)

@@ -14,7 +14,7 @@ import torch
 
 from gan.data.updates import UpdatesDataModule
 from gan.errors import ConfigError
-from gan.rules import COUNT, POSITIVE
+from gan.rules import POSITIVE_INT, POSITIVE_NUMBER
 
 METRIC_SAMPLES = 2_500  # samples per evaluation: PacGAN's and VEEGAN's count
 
@@ -35,7 +35,7 @@ class GaussianMixture:
     """Equal-weight isotropic Gaussians at ``means`` [K, 2], each of standard deviation ``std``."""
 
     def __init__(self, means: torch.Tensor, std: float):
-        POSITIVE.check("data.std", std)
+        POSITIVE_NUMBER.check("data.std", std)
         self.means, self.std = means, std
 
     def sample(self, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +89,7 @@ class MixtureDataModule(UpdatesDataModule):
             ("pack", pack),
             ("samples", samples),
         ):
-            COUNT.check(f"data.{key}", value)
+            POSITIVE_INT.check(f"data.{key}", value)
         if means == "ring":
             centres = ring_means(modes, spacing)
         elif means == "grid" and math.isqrt(modes) ** 2 == modes:

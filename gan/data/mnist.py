@@ -10,7 +10,7 @@ from gan.data.download import DATASETS, download_mnist
 from gan.data.pictures import save_image
 from gan.data.updates import UpdatesDataModule
 from gan.errors import ConfigError, MissingFileError
-from gan.rules import COUNT
+from gan.rules import POSITIVE_INT
 
 
 class MnistDataset(Dataset):
@@ -66,7 +66,7 @@ class MnistDataModule(UpdatesDataModule):
     ):
         super().__init__()
         for key, value in (("batch_size", batch_size), ("chunk_size", chunk_size), ("pack", pack)):
-            COUNT.check(f"data.{key}", value)
+            POSITIVE_INT.check(f"data.{key}", value)
         if download is not None and download not in DATASETS:
             raise ConfigError(f"data.download={download} is not a built-in dataset: one of {', '.join(DATASETS)}")
         self.data_dir, self.train_csv = Path(data_dir), Path(train_csv)

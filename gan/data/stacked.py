@@ -16,7 +16,7 @@ from gan.data.mnist import MnistDataModule
 from gan.data.pictures import MAX_CHANNELS, save_image
 from gan.errors import ConfigError
 from gan.file_safety import atomic_path, load_rebuildable
-from gan.rules import COUNT
+from gan.rules import POSITIVE_INT
 
 
 def stack_codes(digits: torch.Tensor) -> torch.Tensor:
@@ -76,7 +76,7 @@ class StackedMnistDataModule(MnistDataModule):
     def __init__(self, samples: int = 128_000, channels: int = 3, **mnist):
         super().__init__(**mnist)
         for key, value in (("samples", samples), ("channels", channels)):
-            COUNT.check(f"data.{key}", value)
+            POSITIVE_INT.check(f"data.{key}", value)
         if channels > MAX_CHANNELS:
             raise ConfigError(
                 f"data.channels={channels} is invalid: it must be 1, 2 or 3 (10, 100 or 1,000 modes); "

@@ -33,13 +33,7 @@ class FaithfulGAN(GAN):
         # each step's loss is copied into this buffer on the device, read back once per chunk: no host sync per
         # step, and no thousands of small loss tensors kept alive (which slows the CPU allocator by ~8%)
         losses = torch.full((len(updates), 3), torch.nan, device=self.device)
-        try:
-            self._walk(updates, opt_d, opt_g, losses.view(-1))
-        except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
-            if "between 0 and 1" not in str(error):
-                raise
-            update, stage = divmod(int(losses.view(-1).isnan().nonzero()[0]), 3)  # the first step with no loss
-            raise self._non_finite(self.updates + update + 1, stage, "D's output") from error
+        self._walk(updates, opt_d, opt_g, losses.view(-1))
         if updates:
             # several records per chunk, each at its own x (images seen): self.log keeps one value per step
             for network, _, value, seen in self._count(losses.cpu(), updates):

@@ -27,7 +27,7 @@ from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw, noise_vectors, one_hot
 from gan.models.schedules import Schedule
 from gan.models.state import TrainingState
-from gan.rules import COUNT, EMA_DECAY
+from gan.rules import EMA_DECAY, POSITIVE_INT
 
 STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
 PAIRED_STEPS = ("D on real and fake", "G through D")  # the two of an update with a PairedLoss
@@ -40,7 +40,7 @@ class GAN(L.LightningModule):
         discriminator: torch.nn.Module,
         loss: torch.nn.Module,
         optimizer,  # partial: parameters -> torch.optim.Optimizer, used for D and for G
-        noise,  # (*shape, generator=None, device=None) -> seeds: gan.models.noise.Uniform (torch.rand) or Gaussian
+        noise,  # (*shape, generator=None, device=None) -> noise z: gan.models.noise.Uniform (torch.rand) or Gaussian
         log_every: int = 10,  # the walkthrough records a network's loss every 10 of its optimizer steps
         sample_grid: tuple[int, int] = (2, 3),  # the walkthrough's 2x3 panel (samples.png)
         panel_grid: tuple[int, int] = (8, 8),  # TensorBoard's sample panel, shown at twice the size
@@ -51,7 +51,7 @@ class GAN(L.LightningModule):
         schedule: Schedule | None = None,  # the learning rate's (and the penalties') schedule; None: constant
     ):
         super().__init__()
-        COUNT.check("log_every", log_every)
+        POSITIVE_INT.check("log_every", log_every)
         EMA_DECAY.check("model.ema_decay", ema_decay)
         self.penalty, self.schedule = penalty or Penalty(), schedule or Schedule()
         self.paired = isinstance(loss, PairedLoss)
@@ -89,10 +89,20 @@ class GAN(L.LightningModule):
         self.register_buffer("panel_labels", digits_in_turn(count, self.classes or 1), persistent=False)
         # the mean losses of D's two steps and of G's step in the last training_step (the progress bar's pair)
         self.last_losses: tuple[float, float] | None = None
-        self._stage = 0  # the step of the update under way (STEPS), to name it if D's output goes NaN
         self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
         self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
         self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, *args, **kwargs):
+        """Refused, naming ``gan.load``: a run's networks, loss and noise are built from the config its checkpoint
+        carries, and that config is checked before anything in it is built (gan/training/carried_config.py).
+        Lightning's loader would build the module from saved hyperparameters instead, unchecked."""
+        raise ConfigError(
+            f"{cls.__name__}.load_from_checkpoint({str(checkpoint_path)!r}) does not rebuild a run of this project: "
+            f"use gan.load({str(checkpoint_path)!r}) (a run folder or a .ckpt file), whose .module is this "
+            "LightningModule, trained; it builds the run from the config its checkpoint carries, checked first"
+        )
 
     def configure_optimizers(self):
         optimizers = [self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())]
@@ -154,12 +164,7 @@ class GAN(L.LightningModule):
         real, labels = batch
         opt_d, opt_g = self.optimizers()
         update = self._paired_update if self.paired else self._update
-        try:
-            losses = update(real, labels, opt_d, opt_g)
-        except RuntimeError as error:  # BCELoss refuses a NaN probability before we see the loss
-            if "between 0 and 1" not in str(error):
-                raise
-            raise self._non_finite(self.updates + 1, self._stage, "D's output") from error
+        losses = update(real, labels, opt_d, opt_g)
         if not self.schedule.constant:
             for scheduler in self.lr_schedulers():
                 scheduler.step()
@@ -178,19 +183,16 @@ class GAN(L.LightningModule):
         D, G = self.discriminator, self.generator
         with self.toggled_optimizer(opt_d):
             # (1) D on real images, target 1 (a conditional GAN pairs them with their digits)
-            self._stage = 0
             judged = D(real, *self._condition(labels))
             ones, zeros = torch.ones_like(judged), torch.zeros_like(judged)
             d_real = self._step(opt_d, self.loss(judged, ones))
             # (2) D on fakes from z1 (and digits drawn at random), target 0
-            self._stage = 1
             digits = self._random_digits(batch_shape)
             with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
                 fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
             d_fake = self._step(opt_d, self.loss(D(fake, *digits), zeros))
         with self.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
             # (3) G through D on a fresh z2, target 1
-            self._stage = 2
             digits = self._random_digits(batch_shape)
             fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
             g = self._step(opt_g, self.loss(D(fake, *digits), ones))
@@ -207,7 +209,6 @@ class GAN(L.LightningModule):
         with self.toggled_optimizer(opt_d):
             # (1) D on the real batch and on fakes from z1, together; the penalties differentiate D's logits
             # with respect to its inputs, so those inputs require grad when a penalty is due
-            self._stage = 0
             due = penalty.due(self.updates)
             digits = self._random_digits(batch_shape)
             with torch.no_grad():
@@ -229,7 +230,6 @@ class GAN(L.LightningModule):
             self._step(opt_d, total)
         with self.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
             # (2) G through D on a fresh z2 (relativistic pairing compares with D on the real batch again)
-            self._stage = 1
             digits = self._random_digits(batch_shape)
             fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
             real_logits = D.logits(real, *real_digits) if loss.uses_real_in_generator_step else None

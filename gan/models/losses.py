@@ -29,9 +29,20 @@ class MSELoss(_Float32, nn.MSELoss):
 
 
 class BCELoss(_Float32, nn.BCELoss):
-    """The improved GAN's loss: binary cross-entropy on D's probability."""
+    """The improved GAN's loss: binary cross-entropy on D's probability.
+
+    A diverged D outputs NaN, which torch's BCELoss refuses with an error of its own. The loss is NaN instead, as
+    MSELoss's is, so that training's one check of every loss (``GAN._count``) names the step and the update."""
 
     equilibrium = math.log(2)
+
+    def forward(self, probability: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        try:
+            return super().forward(probability, target)
+        except RuntimeError:
+            if not probability.isnan().any():  # any other refusal is not divergence: a bug, with its traceback
+                raise
+            return probability.sum() * math.nan  # NaN, with a graph: the step's backward() still runs
 
 
 class PairedLoss(nn.Module):

@@ -20,12 +20,12 @@ from torch import nn
 
 from gan.data.csv_files import PIXELS
 from gan.errors import ConfigError
-from gan.rules import COUNT, LEAKY_SLOPE
+from gan.rules import LEAKY_SLOPE, POSITIVE_INT
 
 
 def _check_positive(**values) -> None:
     for name, value in values.items():
-        COUNT.check(name, value)
+        POSITIVE_INT.check(name, value)
 
 
 def pack_samples(images: torch.Tensor, pack: int) -> torch.Tensor:
@@ -111,7 +111,7 @@ class Discriminator(Critic):
 
 
 class Generator(nn.Module):
-    """seed [..., latent_dim] -> image [..., channels * 784] in (0, 1)."""
+    """noise z [..., latent_dim] -> image [..., channels * 784] in (0, 1)."""
 
     classes = None  # every generator says whether it is conditional: its number of digits, or None
 
@@ -123,8 +123,8 @@ class Generator(nn.Module):
         self.latent_dim = latent_dim
         self.model = _mlp(latent_dim, hidden_dim, image_channels * image_dim, leaky_slope, layer_norm)
 
-    def forward(self, seeds):
-        return self.model(seeds)
+    def forward(self, z):
+        return self.model(z)
 
 
 class ConditionalDiscriminator(Critic):
@@ -159,7 +159,7 @@ class ConditionalDiscriminator(Critic):
 
 
 class ConditionalGenerator(nn.Module):
-    """(seed [..., latent_dim], one-hot digit [..., 10]) -> image of that digit [..., channels * 784]."""
+    """(noise z [..., latent_dim], one-hot digit [..., 10]) -> image of that digit [..., channels * 784]."""
 
     def __init__(
         self,
@@ -176,8 +176,8 @@ class ConditionalGenerator(nn.Module):
         self.latent_dim, self.classes = latent_dim, classes
         self.model = _mlp(latent_dim + classes, hidden_dim, image_channels * image_dim, leaky_slope, layer_norm)
 
-    def forward(self, seeds, labels):
-        return self.model(torch.cat([seeds, labels], dim=-1))
+    def forward(self, z, labels):
+        return self.model(torch.cat([z, labels], dim=-1))
 
 
 class ConvDiscriminator(Critic):
@@ -223,10 +223,10 @@ class ConvDiscriminator(Critic):
 
 
 class ConvGenerator(nn.Module):
-    """A small DCGAN generator: seed [..., latent_dim] -> image [..., image_channels * 784] in (0, 1).
+    """A small DCGAN generator: noise z [..., latent_dim] -> image [..., image_channels * 784] in (0, 1).
 
     ``batch_norm=False`` drops its BatchNorm layers, as R3GAN's networks have none: a sample then depends on its
-    own seed only, never on the rest of its batch."""
+    own noise only, never on the rest of its batch."""
 
     classes = None  # unconditional
 
@@ -247,9 +247,9 @@ class ConvGenerator(nn.Module):
             nn.Flatten(),  # [N, k * 784]
         )
 
-    def forward(self, seeds):
-        batch_shape = seeds.shape[:-1]
-        return self.model(seeds.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.image_dim)
+    def forward(self, z):
+        batch_shape = z.shape[:-1]
+        return self.model(z.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.image_dim)
 
 
 class Maxout(nn.Module):
@@ -286,7 +286,7 @@ class PointDiscriminator(Critic):
 
 
 class PointGenerator(nn.Module):
-    """PacGAN's 2D generator: seed [..., latent_dim] -> point [..., 2].
+    """PacGAN's 2D generator: noise z [..., latent_dim] -> point [..., 2].
 
     ``layers`` hidden layers of ``hidden_dim`` units, each Linear, BatchNorm, ReLU, then a linear output;
     ``batch_norm=False`` drops the BatchNorm (R3GAN's networks have none)."""
@@ -306,6 +306,6 @@ class PointGenerator(nn.Module):
             ]
         self.model = nn.Sequential(*blocks, nn.Linear(hidden_dim, point_dim))
 
-    def forward(self, seeds):
-        batch_shape = seeds.shape[:-1]  # BatchNorm1d takes [N, F]: a lone seed is a batch of one
-        return self.model(seeds.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.point_dim)
+    def forward(self, z):
+        batch_shape = z.shape[:-1]  # BatchNorm1d takes [N, F]: a lone vector is a batch of one
+        return self.model(z.reshape(-1, self.latent_dim)).reshape(*batch_shape, self.point_dim)

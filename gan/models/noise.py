@@ -1,4 +1,5 @@
-"""The generator's seeds. ``noise(*shape, generator=None, device=None)`` -> a tensor of that shape.
+"""The generator's input noise. ``noise(*shape, generator=None, device=None)`` -> a tensor of that shape; an integer
+seed names one vector of it (gan/models/sampling.py).
 
 Plain classes rather than Hydra partials of ``torch.rand``: they are called three times per update, and a
 Hydra partial re-checks its target on every call, which costs more than the draw at batch size 1.

@@ -14,7 +14,7 @@ backward passes of every k. The strengths follow the learning rate's schedule (`
 
 import torch
 
-from gan.rules import COUNT, Rule, positive_number
+from gan.rules import POSITIVE_INT, Rule, positive_number
 
 STRENGTH = Rule(lambda v: v == 0 or positive_number(v), "a finite number >= 0 (0: off)")
 FLOOR = Rule(lambda v: 0 <= v <= 1, "in [0, 1]: the least share of a penalty's strength that its schedule keeps")
@@ -30,7 +30,7 @@ class Penalty:
     def __init__(self, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0, every: int = 1, floor: float = 0.0):
         for key, value in (("r1", r1), ("r2", r2), ("gp", gp)):
             STRENGTH.check(f"penalty.{key}", value)
-        COUNT.check("penalty.every", every)
+        POSITIVE_INT.check("penalty.every", every)
         FLOOR.check("penalty.floor", floor)
         self.r1, self.r2, self.gp, self.every, self.floor = r1, r2, gp, every, floor
 

@@ -19,10 +19,10 @@ from gan.errors import ConfigError
 from gan.rules import TRUNCATION
 
 
-def truncate(seeds: torch.Tensor, psi: float, centre: float = 0.0) -> torch.Tensor:
+def truncate(z: torch.Tensor, psi: float, centre: float = 0.0) -> torch.Tensor:
     """Noise pulled towards ``centre`` (0 for Gaussian noise, 0.5 for uniform): ``centre + psi (z - centre)``."""
     TRUNCATION.check("truncation", psi)
-    return centre + psi * (seeds - centre)
+    return centre + psi * (z - centre)
 
 
 class RejectionSampler:

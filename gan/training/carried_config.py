@@ -11,7 +11,10 @@ A run folder from elsewhere is data. Its config is handed to ``hydra.utils.insta
   ``metrics.judge`` that is not an existing file here is dropped (the dataset's own judge is used), and one that
   is is only read, never moved or replaced (gan/evaluation/judge.py).
 
-Classes named by the module they lived in before gan/ was regrouped are renamed first (``MOVED_TARGETS``).
+A config saved by an older version of the project is brought up to date first, in one place (``up_to_date``):
+classes named by the module they lived in before gan/ was regrouped are renamed (``MOVED_TARGETS``), and keys added
+since are filled with the value that gives what that run did (``ADDED_KEYS``). The rest of the code reads every key
+directly.
 """
 
 import functools
@@ -33,6 +36,20 @@ MOVED_TARGETS = {
     "gan.losses.": "gan.models.losses.",
     "gan.noise.": "gan.models.noise.",
     "gan.runs.": "gan.training.run_folders.",
+    "gan.models.cures.": "gan.models.sampling_cures.",
+}
+
+# keys added after runs were first saved, each with the value that does what a run without it did
+ADDED_KEYS = {
+    "model.ema_decay": None,  # no moving average of G
+    "max_updates": None,  # epochs alone decided
+    "max_images": None,
+    "penalty": None,  # no gradient penalty
+    "schedule": None,  # a constant learning rate
+    "metrics.truncation": None,  # samples measured as drawn
+    "metrics.drs": False,
+    "checkpoints.every_minutes": None,  # saved at epoch ends only
+    "callbacks": {},  # none of the user's own
 }
 
 
@@ -70,6 +87,21 @@ def _moved(node):
     if isinstance(node, list):
         return [_moved(v) for v in node]
     return node
+
+
+def up_to_date(container: dict) -> dict:
+    """A carried config as this version of the project writes one: moved classes renamed, added keys filled in."""
+    container = _moved(container)
+    for key, value in ADDED_KEYS.items():
+        *parents, name = key.split(".")
+        node = container
+        for parent in parents:
+            node = node.setdefault(parent, {})
+            if not isinstance(node, dict):  # not a config of this project: _check_targets says what it builds
+                break
+        else:
+            node.setdefault(name, value)
+    return container
 
 
 def _check_targets(node, source: str, key: str = "", inside: str | None = None) -> None:
@@ -129,7 +161,7 @@ def carried_config(container: dict, source) -> DictConfig:
     built: ``UnsafeFileError`` for a target conf/ does not ship, a nested one, or a path outside the run."""
     if not isinstance(container, dict):
         raise UnsafeFileError(f"{source}: its config is not a mapping of keys ({type(container).__name__})")
-    container = _moved(container)
+    container = up_to_date(container)
     _check_targets(container, str(source))
     _check_paths(container, str(source))
     return OmegaConf.create(container)

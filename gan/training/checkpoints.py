@@ -17,13 +17,24 @@ from gan.rules import EVERY_MINUTES
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write each checkpoint beside its target and rename it into place: a crash mid-write leaves the
     previous checkpoint intact instead of a truncated one. Read each one as tensors and plain values only
-    (``weights_only=True``, whatever the caller asks): a checkpoint never runs code when Lightning resumes it."""
+    (``weights_only=True``, whatever the caller asks): a checkpoint never runs code when Lightning resumes it.
+
+    ``loaded``: (path, contents) of a checkpoint the caller has read already (a resume reads it to find the run's
+    config and to see whether anything is left to do); Lightning's own read of that path gets those contents
+    instead of reading the file again."""
+
+    def __init__(self, loaded: tuple[Path, dict] | None = None):
+        super().__init__()
+        self._loaded = loaded
 
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         with atomic_path(path) as tmp:
             super().save_checkpoint(checkpoint, tmp, storage_options)
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict:
+        if self._loaded is not None and Path(path) == Path(self._loaded[0]):
+            contents, self._loaded = self._loaded[1], None  # handed over once: Lightning may change what it reads
+            return contents
         return load_tensors(path, map_location=map_location)
 
 

@@ -8,7 +8,7 @@ import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from gan.config import CONF_DIR
+from gan.config import CONF_DIR, is_faithful
 from gan.data.mixtures import MixtureDataModule
 from gan.errors import ConfigError
 from gan.models.losses import PairedLoss
@@ -16,13 +16,13 @@ from gan.models.nets import PointGenerator
 from gan.models.penalties import FLOOR, STRENGTH
 from gan.models.schedules import FINAL, SHAPE
 from gan.rules import (
-    COUNT,
     EMA_DECAY,
     EVERY_MINUTES,
     LEAKY_SLOPE,
     MAX_LATENT,
     MAX_WIDTH,
-    POSITIVE,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
     TRUNCATION,
     Rule,
     at_least,
@@ -48,15 +48,15 @@ def _name(v) -> bool:
 WIDTH = Rule(lambda v: integer(v) and 1 <= v <= MAX_WIDTH, f"an integer in 1 .. {MAX_WIDTH:,}")
 OPTIONAL_LIMIT = Rule(optional(at_least(1)), "an integer >= 1, or null for no limit")
 # key -> its rule; a key a config does not have (e.g. a model without leaky_slope) is skipped. The rules a
-# constructor also checks (COUNT, EMA_DECAY, ...) live in gan/rules.py, once.
+# constructor also checks (POSITIVE_INT, EMA_DECAY, ...) live in gan/rules.py, once.
 CHECKS = {
     "seed": Rule(lambda v: integer(v) and 0 <= v < SEED_RANGE, f"an integer in 0 .. {SEED_RANGE - 1}"),
     "threads": Rule(optional(at_least(1)), "an integer >= 1, or null"),
-    "log_every": COUNT,
+    "log_every": POSITIVE_INT,
     "sample_grid": Rule(_grid, f"[rows, cols], two integers in 1 .. {MAX_GRID_SIDE}"),
     "max_updates": OPTIONAL_LIMIT,
     "max_images": OPTIONAL_LIMIT,
-    "optimizer.lr": POSITIVE,
+    "optimizer.lr": POSITIVE_NUMBER,
     "model.latent_dim": Rule(lambda v: integer(v) and 1 <= v <= MAX_LATENT, f"an integer in 1 .. {MAX_LATENT:,}"),
     "model.generator.channels": WIDTH,
     "model.discriminator.channels": WIDTH,
@@ -64,13 +64,13 @@ CHECKS = {
     "model.discriminator.hidden_dim": WIDTH,
     "model.discriminator.leaky_slope": LEAKY_SLOPE,
     "model.generator.leaky_slope": LEAKY_SLOPE,
-    "model.pack": COUNT,
+    "model.pack": POSITIVE_INT,
     "model.ema_decay": EMA_DECAY,
-    "data.batch_size": COUNT,
-    "data.chunk_size": COUNT,
-    "data.samples": COUNT,
-    "data.channels": COUNT,
-    "data.std": POSITIVE,
+    "data.batch_size": POSITIVE_INT,
+    "data.chunk_size": POSITIVE_INT,
+    "data.samples": POSITIVE_INT,
+    "data.channels": POSITIVE_INT,
+    "data.std": POSITIVE_NUMBER,
     "metrics.samples": Rule(
         optional(lambda v: integer(v) and 2 <= v <= MAX_METRIC_SAMPLES),
         f"an integer in 2 .. {MAX_METRIC_SAMPLES:,} (a Frechet distance needs a covariance), or null",
@@ -95,7 +95,7 @@ CHECKS = {
     "penalty.r1": STRENGTH,
     "penalty.r2": STRENGTH,
     "penalty.gp": STRENGTH,
-    "penalty.every": COUNT,
+    "penalty.every": POSITIVE_INT,
     "penalty.floor": FLOOR,
     "schedule.shape": SHAPE,
     "schedule.final": FINAL,
@@ -135,7 +135,7 @@ def check_config(cfg: DictConfig, fresh: bool = True) -> None:
         value = OmegaConf.select(cfg, key, default=_ABSENT)
         if value is not _ABSENT:
             rule.check(key, value)
-    if OmegaConf.select(cfg, "data.batch_size", default=1) == 1:
+    if is_faithful(cfg):
         for key, (is_valid, instead) in FAITHFUL_REFUSES.items():
             value = OmegaConf.select(cfg, key, default=None)
             if not is_valid(value):
@@ -204,8 +204,7 @@ def _check_objective(cfg: DictConfig) -> None:
     if loss is None:
         return
     paired = issubclass(loss, PairedLoss)
-    faithful = OmegaConf.select(cfg, "data.batch_size", default=1) == 1
-    if paired and faithful:
+    if paired and is_faithful(cfg):
         raise ConfigError(
             f"loss={target.rsplit('.', 1)[-1]} takes D's logits on a real and a fake batch in one step; the faithful "
             "mode (data.batch_size=1) is the walkthrough's three steps on D's probability: use loss=mse or bce, "

@@ -1,4 +1,5 @@
-"""train(cfg, run_dir): check the config, fit the GAN it describes, and write the run's record."""
+"""train(cfg, run_dir): check the config, fit the GAN it describes with Lightning (``fit_trainer``), and write the run's
+record."""
 
 import logging
 import os
@@ -11,7 +12,7 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from gan.errors import ConfigError
 from gan.evaluation.metrics import EpochMetrics
@@ -70,7 +71,7 @@ def _parameters(network) -> str:
 def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) -> str:
     """The run's facts, logged before training: where it goes, the data, the model, the device and threads."""
     epochs = cfg.trainer.max_epochs if cfg.trainer.max_epochs and cfg.trainer.max_epochs > 0 else "no limit"
-    limits = ", ".join(f"{k}={cfg[k]}" for k in ("max_updates", "max_images") if OmegaConf.select(cfg, k))
+    limits = ", ".join(f"{k}={cfg[k]}" for k in ("max_updates", "max_images") if cfg[k])
     optimizer = module.optimizer.func.__name__ if hasattr(module.optimizer, "func") else str(module.optimizer)
     return "\n".join(
         [
@@ -86,13 +87,14 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
     )
 
 
-def _already_done(cfg: DictConfig, ckpt_path, datamodule, world_size: int) -> bool:
-    """Has the run saved in ``ckpt_path`` already reached ``cfg``'s limits (updates, images, epochs)?"""
-    state = load_tensors(ckpt_path).get("gan", {}).get("state")
+def _already_done(cfg: DictConfig, saved: dict, datamodule, world_size: int) -> bool:
+    """Has the run whose checkpoint holds ``saved`` already reached ``cfg``'s limits (updates, images, epochs)?"""
+    state = saved.get("gan", {}).get("state")
     if state is None:  # a checkpoint from before the run kept its own state: resuming it is refused in the module
         return False
-    max_updates, max_images = OmegaConf.select(cfg, "max_updates"), OmegaConf.select(cfg, "max_images")
-    if (max_updates and state["updates"] >= max_updates) or (max_images and state["images"] >= max_images):
+    if (cfg.max_updates and state["updates"] >= cfg.max_updates) or (
+        cfg.max_images and state["images"] >= cfg.max_images
+    ):
         return True
     epochs = cfg.trainer.max_epochs
     if epochs is None or epochs < 0:
@@ -100,8 +102,8 @@ def _already_done(cfg: DictConfig, ckpt_path, datamodule, world_size: int) -> bo
     return state["epoch"] + (state["epoch_updates"] >= datamodule.updates_per_epoch(world_size)) >= epochs
 
 
-def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
-    """Fit the GAN of ``cfg`` into ``run_dir`` (TensorBoard events, checkpoints).
+def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | None = None):
+    """Lightning's part of ``train``: fit the GAN of ``cfg`` into ``run_dir`` (TensorBoard events, checkpoints).
 
     Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``); None, before any
     training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits."""
@@ -122,15 +124,16 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
             judge_metrics(cfg, datamodule),
             metric_samples(cfg, datamodule),
             cfg.seed,
-            truncation=OmegaConf.select(cfg, "metrics.truncation", default=None),  # runs from before them lack both
-            drs=OmegaConf.select(cfg, "metrics.drs", default=False),
+            truncation=cfg.metrics.truncation,
+            drs=cfg.metrics.drs,
         )
     _check_enough_data(cfg, datamodule)
     _warn_if_tiny(cfg, datamodule)
     L.seed_everything(cfg.seed, verbose=False)  # the initial weights and the first noise follow `seed`
     module = build_module(cfg)
     checkpoints = run_dir / "checkpoints"
-    every_minutes = OmegaConf.select(cfg, "checkpoints.every_minutes", default=None)  # runs from before it lack it
+    if ckpt_path is not None and saved is None:
+        saved = load_tensors(ckpt_path)
     bar = [ImageProgressBar()] if cfg.trainer.enable_progress_bar else []
     trainer = instantiate(
         cfg.trainer,
@@ -138,17 +141,17 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
         # hparams are logged once, at the end, with the run's final metrics (gan.training.run_record.log_hparams)
         logger=TensorBoardLogger(save_dir=run_dir, name="", version="", default_hp_metric=False),
         callbacks=[
-            Checkpoints(checkpoints, every_minutes),
+            Checkpoints(checkpoints, cfg.checkpoints.every_minutes),
             ConfigInCheckpoints(cfg),
             SaveOnInterrupt(checkpoints / "last.ckpt"),
             *bar,  # before the metrics: the epoch's bar closes before its metrics line is logged
             *([epoch_metrics] if epoch_metrics else []),
             # the user's own (conf/callbacks/), after the metrics they may monitor
-            *(instantiate(callback) for callback in OmegaConf.select(cfg, "callbacks", default={}).values()),
+            *(instantiate(callback) for callback in cfg.callbacks.values()),
         ],
-        plugins=[AtomicCheckpointIO()],
+        plugins=[AtomicCheckpointIO(loaded=None if ckpt_path is None else (ckpt_path, saved))],
     )
-    if ckpt_path is not None and _already_done(cfg, ckpt_path, datamodule, trainer.world_size):
+    if ckpt_path is not None and _already_done(cfg, saved, datamodule, trainer.world_size):
         return None
     keep_run_log()  # training begins: the run folder's train.log is written from here on, its earlier lines first
     log.info(describe_run(cfg, run_dir, module, datamodule, trainer))
@@ -165,11 +168,12 @@ def fit(cfg: DictConfig, run_dir: Path, ckpt_path=None):
     return trainer, module, datamodule, epoch_metrics, time.perf_counter() - started
 
 
-def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict | None:
+def train(cfg: DictConfig, run_dir, ckpt_path=None, saved: dict | None = None) -> dict | None:
     """Train one GAN into ``run_dir`` and write its record (PNGs, progress.csv, summary.json); return the summary.
 
     With ``ckpt_path`` the run continues from that checkpoint: weights, optimizers, data position and
-    the noise RNG, so the result equals an uninterrupted run's. A resumed run that has nothing left to do (its
+    the noise RNG, so the result equals an uninterrupted run's; ``saved``, its contents when the caller has read
+    them already (the file is then not read again). A resumed run that has nothing left to do (its
     limits already reached) leaves its record as it was and returns None. A run that fails once training has
     begun says so in ``status.json``.
     """
@@ -177,7 +181,7 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None) -> dict | None:
     run_dir = Path(run_dir)
     with run_lock(run_dir):  # one writer per run: a second process training into run_dir is refused, naming us
         try:
-            fitted = fit(cfg, run_dir, ckpt_path)
+            fitted = fit_trainer(cfg, run_dir, ckpt_path, saved)
         except (Exception, KeyboardInterrupt) as error:
             if (run_dir / "checkpoints").is_dir():  # something of the run is kept: say how it ended
                 stopped = isinstance(error, TrainingInterrupted | KeyboardInterrupt)

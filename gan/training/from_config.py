@@ -1,8 +1,9 @@
 """The parts of a run, built from its composed config: the GAN module and the judge metrics."""
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
+from gan.config import is_faithful
 from gan.data.mixtures import MixtureDataModule
 from gan.data.mnist import MnistDataset
 from gan.errors import ConfigError
@@ -20,8 +21,7 @@ def build_module(cfg: DictConfig) -> GAN:
     a run for inference keeps the caller's RNG untouched."""
     discriminator = instantiate(cfg.model.discriminator)
     generator = instantiate(cfg.model.generator)
-    faithful = OmegaConf.select(cfg, "data.batch_size", default=1) == 1
-    return (FaithfulGAN if faithful else GAN)(
+    return (FaithfulGAN if is_faithful(cfg) else GAN)(
         generator=generator,
         discriminator=discriminator,
         loss=instantiate(cfg.loss),
@@ -29,12 +29,11 @@ def build_module(cfg: DictConfig) -> GAN:
         noise=instantiate(cfg.noise),
         log_every=cfg.log_every,
         sample_grid=tuple(cfg.sample_grid),
-        # keys that runs from before them lack
-        ema_decay=OmegaConf.select(cfg, "model.ema_decay", default=None),
-        max_updates=OmegaConf.select(cfg, "max_updates", default=None),
-        max_images=OmegaConf.select(cfg, "max_images", default=None),
-        penalty=instantiate(cfg.penalty) if "penalty" in cfg else None,
-        schedule=instantiate(cfg.schedule) if "schedule" in cfg else None,
+        ema_decay=cfg.model.ema_decay,
+        max_updates=cfg.max_updates,
+        max_images=cfg.max_images,
+        penalty=instantiate(cfg.penalty),
+        schedule=instantiate(cfg.schedule),
     )
 
 

@@ -47,7 +47,7 @@ def continues_in_place(checkpoint: Path) -> bool:
     return checkpoint.parent.name == "checkpoints"
 
 
-# folders this process created, outermost first: the only ones a failed command may remove (gan.cli)
+# folders this process created, outermost first: the only ones a failed command may remove (gan.command_errors)
 CREATED: list[Path] = []
 
 

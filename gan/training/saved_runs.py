@@ -7,7 +7,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import ConfigError, MissingFileError
-from gan.file_safety import UnsafeFileError, load_problem, load_tensors
+from gan.file_safety import DAMAGED_FILE_ERRORS, UnsafeFileError, load_problem, load_tensors
 from gan.logs import log as run_log
 from gan.models.gan import GAN
 from gan.training.carried_config import carried_config
@@ -37,7 +37,7 @@ def try_load(checkpoint: Path) -> tuple[dict | None, str | None]:
         saved = load_tensors(checkpoint)
     except UnsafeFileError:
         raise
-    except Exception as error:  # truncated or corrupted: torch names the problem in many ways
+    except DAMAGED_FILE_ERRORS as error:  # truncated or corrupted: torch names the problem in many ways
         return None, load_problem(error)
     if not isinstance(saved, dict) or "state_dict" not in saved:
         return None, "not a checkpoint of this project (no state_dict)"

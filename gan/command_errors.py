@@ -41,7 +41,7 @@ def reported_errors(own: Iterable[Path] = ()) -> Iterator[None]:
     created (``remove_created``), ``own`` naming the folders it may remove whole."""
     try:
         yield
-    except Exception as error:
+    except Exception as error:  # every error passes here to be sorted: nothing is swallowed, a bug is re-raised
         if not expected(error):  # a bug: its traceback is kept in the run's train.log too
             keep_run_log()
             raise
