@@ -89,30 +89,31 @@ class Run:
 
     def samples(
         self,
-        seeds: Iterable[int] = range(6),
+        seeds: Iterable[int] | None = None,
         cols: int | None = None,
         truncation: float | None = None,
         digits=None,
         drs: bool = False,
         drs_percentile: float = 80.0,
     ) -> Samples:
-        """The images of integer ``seeds`` (the training panel's and ``generate.py``'s), ``cols`` to a row.
+        """The images of integer ``seeds`` (the training panel's and ``generate.py``'s), ``cols`` to a row; by
+        default seeds 0 .. 5, the walkthrough's 2x3 panel.
 
         >>> run.samples(range(6))           # the walkthrough's 2x3 panel
         >>> run.samples([7, 8, 9], cols=3)  # three chosen seeds
         >>> run.samples(range(10), digits=7)  # a conditional run: ten 7s (or digits="Bag", or one per seed)
         ``truncation``: psi, the noise pulled towards its centre. ``drs``: the first ``len(seeds)`` seeds of
         0, 1, 2, ... whose images the run's own D keeps (discriminator rejection sampling), in place of ``seeds``.
-        A 2D run returns the points of seeds 0 .. 2,499 (``seeds=range(2500)``) as a scatter over the mode
-        centres; with ``drs``, that many fresh points that D keeps."""
+        A 2D run returns the points of ``seeds`` (by default 0 .. 2,499, the training panel's) as a scatter over
+        the mode centres; with ``drs``, that many fresh points that D keeps."""
         from gan.data.pictures import SCATTER_POINTS
         from gan.models.sampling import draw
 
-        seeds = _bounded_seeds(seeds)
         gan, cure = self.module, self._drs(drs, drs_percentile)
+        if seeds is None:
+            seeds = range(SCATTER_POINTS if gan.draws_points else 6)
+        seeds = _bounded_seeds(seeds)
         if gan.draws_points:
-            if len(seeds) == 6:  # the default: a scatter, not six points
-                seeds = list(range(SCATTER_POINTS))
             if cure is not None:  # fresh proposals, as the metrics draw them
                 drawn = draw(gan, count=len(seeds), truncation=truncation, drs=cure)
             else:
@@ -122,7 +123,7 @@ class Run:
             drawn = draw(gan, itertools.count(), count=len(seeds), truncation=truncation, drs=cure)
         else:
             drawn = draw(gan, seeds, digits=self._digits(digits, len(seeds)), truncation=truncation)
-        cols = cols or min(len(seeds), 3 if len(seeds) == 6 else 8)
+        cols = cols or min(len(seeds), 3 if len(seeds) == 6 else 8)  # six: the walkthrough's 2x3
         return Samples(drawn.samples, drawn.seeds, -(-len(seeds) // cols), cols, noise=drawn.noise, digits=drawn.digits)
 
     def interpolate(
@@ -274,8 +275,6 @@ class Run:
             return None
         from gan.models.sampling_cures import RejectionSampler
 
-        if self.module.classes is not None:
-            raise ConfigError("DRS needs an unconditional run: a conditional D judges a sample with its digit")
         return RejectionSampler(self.module.discriminator, percentile=percentile, seed=seed)
 
     def _data(self):

@@ -32,7 +32,7 @@ def parse_args(argv=None):
     parser.add_argument("--truncation", type=float, metavar="PSI", help="noise pulled towards its centre (1: none)")
     parser.add_argument("--drs", action="store_true", help="samples: keep those the run's D accepts (DRS)")
     parser.add_argument("--drs-percentile", type=float, default=80.0, help="DRS's gamma: this percentile of F(x)")
-    parser.add_argument("--count", type=int, default=2500, help="2D runs: points in the scatter (default 2,500)")
+    parser.add_argument("--count", type=int, help="2D runs: points in the scatter (default: the panel's 2,500)")
     parser.add_argument("--digit", help="conditional runs: the class to draw, by index or name (default: in turn)")
     commands = parser.add_subparsers(dest="command", required=True)
     grid = commands.add_parser("samples", help="a grid of images, one per seed")
@@ -101,10 +101,9 @@ def main(argv=None) -> None:
         print(f"wrote {run.export(args.export_out, args.export_count, args.export_format, args.truncation)}")
         return
     if run.module.draws_points:  # a scatter of --count points over the mode centres
-        drawn = run.samples(range(args.count), None, args.truncation, None, args.drs, args.drs_percentile)
-        name = (
-            "samples" + (f"_truncation{args.truncation:g}" if args.truncation is not None else "") + "_drs" * args.drs
-        )
+        seeds = None if args.count is None else range(args.count)
+        drawn = run.samples(seeds, None, args.truncation, None, args.drs, args.drs_percentile)
+        name = "samples" + ("" if args.truncation is None else f"_truncation{args.truncation:g}") + "_drs" * args.drs
         titles = f"{len(drawn):,} samples{' (DRS)' * args.drs}"
     else:
         drawn, name = picture(run, args, parser)
