@@ -136,8 +136,7 @@ class Run:
         from gan.evaluation.explore import interpolate
         from gan.models.sampling import noise_vectors
 
-        if not (isinstance(steps, int) and 2 <= steps <= MAX_STEPS):
-            raise ConfigError(f"steps={steps}: must be an integer in 2 .. {MAX_STEPS}")
+        _check_steps(steps)
         z = interpolate(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]), steps, spherical)
         return self._picture(z, [a, b], self._one_digit(digit, steps), truncation)
 
@@ -158,8 +157,7 @@ class Run:
         from gan.evaluation.explore import interpolate
         from gan.models.sampling import noise_vectors, one_hot
 
-        if not (isinstance(steps, int) and 2 <= steps <= MAX_STEPS):
-            raise ConfigError(f"steps={steps}: must be an integer in 2 .. {MAX_STEPS}")
+        _check_steps(steps)
         (first,), (last,) = self._digits(a, 1), self._digits(b, 1)
         rows = interpolate(one_hot(first, self.module.classes), one_hot(last, self.module.classes), steps)
         z = noise_vectors(self.module.noise, self.module.latent_dim, [seed]).repeat(steps, 1)
@@ -293,6 +291,12 @@ def load(path) -> Run:
     >>> run.config.model.generator._target_
     'gan.models.nets.Generator'"""
     return Run(path)
+
+
+def _check_steps(steps) -> None:
+    """An interpolation's image count: both ends, at most ``MAX_STEPS`` in one strip."""
+    if not (isinstance(steps, int) and 2 <= steps <= MAX_STEPS):
+        raise ConfigError(f"steps={steps}: must be an integer in 2 .. {MAX_STEPS}")
 
 
 def _bounded_seeds(seeds: Iterable[int]) -> list[int]:
