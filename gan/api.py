@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.errors import ConfigError, MissingFileError
 from gan.file_safety import atomic_path
 from gan.logs import log
-from gan.rules import MAX_EXPORT, MAX_SEEDS, MAX_STEPS
+from gan.rules import MAX_EXPORT, MAX_SEEDS, MAX_STEPS, NOISE_SEED
 
 
 class Samples:
@@ -78,10 +78,12 @@ class Run:
     """A trained (or interrupted) run, loaded from its folder or a checkpoint: ``gan.load(path)``."""
 
     def __init__(self, path):
+        from gan.file_safety import refuse_links
         from gan.training.saved_runs import load_run, run_folder
 
         self.module, self.config, self.checkpoint = load_run(path)
         self.folder = run_folder(self.checkpoint).resolve()
+        refuse_links(self.folder)  # generated/, evaluation/, export-*: never written through a link
         self._datamodule = self._scorer = None  # built when first needed
 
     def __repr__(self) -> str:
@@ -137,6 +139,7 @@ class Run:
         from gan.models.sampling import noise_vectors
 
         _check_steps(steps)
+        a, b = _bounded_seeds([a, b])
         z = interpolate(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]), steps, spherical)
         return self._picture(z, [a, b], self._one_digit(digit, steps), truncation)
 
@@ -147,6 +150,7 @@ class Run:
         from gan.evaluation.explore import arithmetic
         from gan.models.sampling import noise_vectors
 
+        a, b = _bounded_seeds([a, b])
         z, labels = arithmetic(*noise_vectors(self.module.noise, self.module.latent_dim, [a, b]))
         return self._picture(z, [a, b], self._one_digit(digit, len(z)), truncation, labels)
 
@@ -158,6 +162,7 @@ class Run:
         from gan.models.sampling import noise_vectors, one_hot
 
         _check_steps(steps)
+        (seed,) = _bounded_seeds([seed])
         (first,), (last,) = self._digits(a, 1), self._digits(b, 1)
         rows = interpolate(one_hot(first, self.module.classes), one_hot(last, self.module.classes), steps)
         z = noise_vectors(self.module.noise, self.module.latent_dim, [seed]).repeat(steps, 1)
@@ -306,6 +311,8 @@ def _bounded_seeds(seeds: Iterable[int]) -> list[int]:
     seeds = list(itertools.islice(seeds, MAX_SEEDS + 1))
     if len(seeds) > MAX_SEEDS:
         raise ConfigError(f"more than {MAX_SEEDS:,} seeds: one picture draws at most {MAX_SEEDS:,}")
+    for seed in seeds:
+        NOISE_SEED.check("seed", seed)
     return seeds
 
 
@@ -315,6 +322,7 @@ def train(*overrides: str, folder=None) -> Run:
 
     >>> run = gan.train("model=improved", "noise=randn", "max_updates=5000")"""
     from gan.config import compose
+    from gan.file_safety import refuse_links
     from gan.training.config_checks import check_config
     from gan.training.fit import train as train_config
     from gan.training.run_folders import new_folder, run_name
@@ -325,6 +333,7 @@ def train(*overrides: str, folder=None) -> Run:
         now = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         folder = new_folder(f"lightning_logs/{run_name(','.join(sorted(overrides)))}", now)
     folder = Path(folder)
+    refuse_links(folder)
     _record_config(folder, cfg, overrides)
     with _logged_to(folder / "train.log"):
         train_config(cfg, folder)
@@ -371,7 +380,7 @@ class _logged_to:
     """The run's lines on stdout and in its train.log, as the command line shows them (Hydra sets that up there)."""
 
     def __init__(self, path: Path):
-        self.handlers = [logging.StreamHandler(sys.stdout), logging.FileHandler(path)]
+        self.handlers = [logging.StreamHandler(sys.stdout), logging.FileHandler(path, delay=True)]
         self.handlers[0].setFormatter(logging.Formatter("%(message)s"))
         self.handlers[1].setFormatter(logging.Formatter("[%(asctime)s][%(levelname)s] %(message)s"))
 

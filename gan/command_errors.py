@@ -21,8 +21,9 @@ from gan.training.run_folders import CREATED
 # Anything else is a bug and keeps its traceback.
 def expected(error: BaseException) -> bool:
     """Is ``error`` one to print as one line (above), also when Hydra wraps it (``Error in call to target``)?"""
-    if isinstance(error, InstantiationException):
-        return error.__cause__ is not None and expected(error.__cause__)
+    if isinstance(error, InstantiationException):  # Hydra's own refusal (a blocked or unknown target) too
+        cause = error.__cause__
+        return cause is None or isinstance(cause, ImportError | AttributeError) or expected(cause)
     return isinstance(error, GanError) or (isinstance(error, OSError) and error.filename is not None)
 
 
@@ -54,8 +55,11 @@ def reported_errors(own: Iterable[Path] = ()) -> Iterator[None]:
 def message(error: BaseException) -> str:
     """The error's one line; for a bad value in a constructor that Hydra instantiates, the constructor's own
     message rather than Hydra's three-line wrapper (``Error in call to target ...``)."""
-    if isinstance(error, InstantiationException) and error.__cause__ is not None:
-        return message(error.__cause__)
+    if isinstance(error, InstantiationException):
+        cause = error.__cause__
+        if cause is not None and not isinstance(cause, ImportError | AttributeError):
+            return message(cause)
+        return str(error).splitlines()[0].replace(", set env var HYDRA_FULL_ERROR=1 to see chained exception", "")
     return str(error)
 
 

@@ -7,6 +7,8 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from omegaconf import OmegaConf
 
+from gan.errors import ConfigError
+
 CHECKOUT = Path(__file__).resolve().parents[1]  # conf/ and the default data/ sit beside the package
 CONF_DIR = CHECKOUT / "conf"
 # keys that do not change a run's result: left out of its folder name (gan.training.run_folders.run_name) and
@@ -32,6 +34,21 @@ def register_checkout() -> None:
 register_checkout()  # on import: every config of this project, composed or loaded from a run, may name it
 
 
+def check_experiments(value) -> None:
+    """``experiment=NAME`` (or a sweep's list of names) must name files of conf/experiment/: the group is optional,
+    and Hydra would otherwise train the defaults, silently, into a folder named after the typo."""
+    value = getattr(value, "list", value)  # a sweep: experiment=a,b
+    names = value if isinstance(value, list | tuple) else [value]
+    missing = [str(n) for n in names if n is not None and not (CONF_DIR / "experiment" / f"{n}.yaml").is_file()]
+    if missing:
+        known = ", ".join(sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")))
+        raise ConfigError(f"experiment={missing[0]}: no such experiment in conf/experiment/ (there: {known})")
+
+
 def compose(*overrides: str, config_name: str = "train"):
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if key.lstrip("+~") == "experiment":
+            check_experiments(value.strip("[]").split(","))
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         return hydra_compose(config_name, overrides=list(overrides))

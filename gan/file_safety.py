@@ -96,6 +96,53 @@ def _running(pid: int) -> bool:
     return True
 
 
+# What the project writes or locks inside a run folder (training, generate.py, evaluate.py, export): each is checked
+# for links before any of them is opened (``refuse_links``), so nothing is ever written through one
+RUN_ENTRIES = (
+    ".lock", "train.log", "checkpoints", "generated", "evaluation", "export-png", "export-npz", ".hydra",
+    "summary.json", "status.json", "samples.png", "loss_progress.png", "progress.csv", "hparams.yaml",
+)  # fmt: skip
+RUN_ENTRY_PATTERNS = (".hydra-resume-*", "events.out.tfevents.*")
+
+
+def refuse_links(run_dir: str | os.PathLike) -> None:
+    """``UnsafeFileError`` naming the first symbolic link among what the project writes in ``run_dir`` (its files,
+    and everything inside its folders): a link there would make a write, a rename or a removal land elsewhere.
+    The run folder itself may be a link: the user named it."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return
+    entries = [run_dir / name for name in RUN_ENTRIES]
+    entries += [p for pattern in RUN_ENTRY_PATTERNS for p in run_dir.glob(pattern)]
+    for entry in entries:
+        if entry.is_symlink():
+            _link_refused(entry, run_dir)
+        if entry.is_dir():
+            for folder, names, files in os.walk(entry):  # links to folders are listed, never followed
+                for name in (*names, *files):
+                    if os.path.islink(os.path.join(folder, name)):
+                        _link_refused(Path(folder) / name, run_dir)
+
+
+def _link_refused(link: Path, run_dir: Path):
+    raise UnsafeFileError(
+        f"{link} is a symbolic link (to {os.readlink(link)}) inside the run folder {run_dir}: this project never "
+        "writes through a link; remove it, or copy what it points to in its place"
+    )
+
+
+def open_no_follow(path: str | os.PathLike, mode: str = "a", encoding: str | None = None):
+    """``open(path, mode)`` for appending or writing text, refused (``UnsafeFileError``) when ``path`` is a link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if mode.startswith("a") else os.O_TRUNC)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFileError(f"{path} is a symbolic link: this project never writes through a link") from None
+        raise
+    return os.fdopen(fd, mode, encoding=encoding)
+
+
 # What torch.load raises on a damaged file: truncated by a crash, overwritten in part, random bytes, a text file, a
 # zip that is not a checkpoint. Measured over 3,000 such files (tests/test_safety.py keeps a few hundred of them);
 # anything else (a TypeError, an AttributeError) is a bug in the loading code, and keeps its traceback.
@@ -126,7 +173,11 @@ def load_tensors(path: str | os.PathLike, map_location="cpu"):
 
 def load_problem(error: BaseException) -> str:
     """One line saying why a file did not load (torch's unpickling errors open with a paragraph of advice)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    # torch's advice to load with weights_only=False is the unsafe path: never passed on
+    lines = [
+        line.strip() for line in str(error).splitlines() if line.strip() and "weights_only" not in line
+        and not line.strip().startswith(("Weights only load failed", "(1)", "(2)", "Re-running", "WeightsUnpickler"))
+    ]  # fmt: skip
     if isinstance(error, pickle.UnpicklingError):
         detail = [line for line in lines if line.startswith(("Unsupported", "Trying"))]
         return f"not a checkpoint of tensors ({detail[0] if detail else 'an unreadable pickle'})"

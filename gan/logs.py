@@ -33,6 +33,11 @@ class RunLogFile(logging.FileHandler):
         else:
             self.held.append(record)
 
+    def _open(self):
+        from gan.file_safety import open_no_follow  # a train.log that is a link is never written through
+
+        return open_no_follow(self.baseFilename, self.mode, encoding=self.encoding)
+
     def keep(self) -> None:
         held, self.held = self.held, None
         for record in held or ():

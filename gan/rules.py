@@ -50,6 +50,9 @@ TRUNCATION = Rule(optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null"
 EVERY_MINUTES = Rule(optional(positive_number), "a finite number > 0, or null for epoch ends only")
 
 
+# a picture's integer seed names its noise vector through torch.Generator().manual_seed, which takes 64 bits
+NOISE_SEED = Rule(lambda v: integer(v) and 0 <= v < 2**63, "an integer in 0 .. 2**63 - 1")
+
 # how much one command or call may draw: enough for any picture or measurement, bounded so that a typo does not
 # allocate gigabytes (a 10,000,000-image panel, an 80 GB noise batch)
 MAX_STEPS = 64  # images in one interpolation strip

@@ -11,6 +11,7 @@ Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckp
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -148,14 +149,16 @@ def _hold(folder: Path, key: str) -> None:
     """Take the run folder's lock before Hydra writes its .hydra/ record there (one writer per run); a folder made
     here is recorded as this command's own, so a command that then fails removes it."""
     from gan.errors import FolderTakenError
+    from gan.file_safety import UnsafeFileError, refuse_links
     from gan.training.run_folders import make_folder
     from gan.training.run_lock import hold_run_folder
 
     try:
         if not folder.is_dir():
             make_folder(folder)
+        refuse_links(folder)
         hold_run_folder(folder)
-    except FolderTakenError as error:
+    except (FolderTakenError, UnsafeFileError) as error:
         fail(f"{error}; nothing was changed")
     except OSError as error:  # raced by another process, or a file system that refuses what os.access allowed
         fail(f"{key}={folder}: {error.strerror or error}; nothing was changed")
@@ -167,6 +170,24 @@ def check_folders(argv: list[str]) -> None:
         _check_folders(argv)
     except PermissionError as error:
         fail(f"{error.filename}: permission denied: this user cannot read it; nothing was changed")
+
+
+_ENV = re.compile(r"\$\{oc\.env:([A-Za-z_][A-Za-z0-9_]*)(?:,([^}]*))?\}")
+
+
+def _folder_as_resolved(text: str, key: str) -> str | None:
+    """The folder ``text`` names once Hydra resolves it, for the checks below: an environment variable
+    (``${oc.env:RUNDIR}``) is read here as Hydra will; a time (``${now:...}``) makes a fresh folder, None (nothing to
+    check); any other interpolation is refused, as it cannot be checked before Hydra writes into the folder."""
+    resolved = _ENV.sub(lambda m: os.environ.get(m[1], m[0] if m[2] is None else m[2].strip("'\"")), text)
+    if "${now:" in resolved and resolved.count("${") == resolved.count("${now:"):
+        return None
+    if "${" in resolved:
+        fail(
+            f"{key}={text}: a folder named by an interpolation (other than ${{oc.env:NAME}} of a set variable and "
+            "${now:...}) cannot be checked before Hydra writes into it; give the folder as a path; nothing was changed"
+        )
+    return resolved
 
 
 def _check_folders(argv: list[str]) -> None:
@@ -185,6 +206,13 @@ def _check_folders(argv: list[str]) -> None:
         return
     multirun = any(a in ("-m", "--multirun") for a in argv)
     given = {o.key_or_group: o.value() for o in overrides}
+    if "experiment" in given:
+        from gan.config import check_experiments
+
+        try:
+            check_experiments(given["experiment"])
+        except ConfigError as error:
+            fail(f"{error}; nothing was changed")
     resume = given.get("resume")
     resume = None if resume in (None, "null") or multirun else Path(str(resume))
     if resume is not None and not resume.exists():
@@ -192,6 +220,8 @@ def _check_folders(argv: list[str]) -> None:
     if resume is not None and resume.is_file() and resume.suffix != ".ckpt":
         fail(f"resume={resume}: a file that is not a checkpoint; give a run folder or a .ckpt file")
     run_dir = given.get("hydra.run.dir")
+    if run_dir and "${" in str(run_dir):
+        run_dir = _folder_as_resolved(str(run_dir), "hydra.run.dir")
     if run_dir and resume is None and holds_results(Path(str(run_dir))):
         fail(
             f"hydra.run.dir={run_dir} already holds a run's results ({', '.join(RESULTS)}): continue that run "

@@ -284,7 +284,7 @@ def test_a_carried_config_that_would_run_code_is_refused_by_every_script(trained
         (lambda cfg, f: cfg["noise"].update(seed={"_target_": "builtins.open", "file": str(f)}), "builtins.open"),
         (  # a shipped class is refused too where it would be built inside another's arguments
             lambda cfg, f: cfg["model"]["discriminator"].update(hidden_dim={"_target_": "gan.models.nets.Generator"}),
-            "inside the arguments of model.discriminator",
+            "model.discriminator.hidden_dim is a mapping, where this project's config has a value",
         ),
         (
             lambda cfg, f: cfg.update(
@@ -292,7 +292,14 @@ def test_a_carried_config_that_would_run_code_is_refused_by_every_script(trained
                     "best": {"_target_": "lightning.pytorch.callbacks.ModelCheckpoint", "dirpath": str(f.parent)}
                 }
             ),
-            "callbacks.best.dirpath",
+            "callbacks.best, which conf/callbacks/ does not ship",
+        ),
+        (
+            lambda cfg, f: cfg.update(
+                callbacks={"best_checkpoint": {"_target_": "lightning.pytorch.callbacks.ModelCheckpoint",
+                                               "dirpath": str(f.parent), "filename": "best-{epoch}"}}  # fmt: skip
+            ),
+            "callbacks.best_checkpoint.dirpath",
         ),
     ],
 )
@@ -332,12 +339,16 @@ def test_a_carried_judge_path_is_read_never_written(tiny_csv, tmp_path):
     assert loaded.metrics.judge is None  # the dataset's own judge instead: nothing is written at that path
 
 
-def test_the_allow_list_is_what_conf_ships():
-    from gan.training.carried_config import shipped_targets
+def test_a_carried_config_is_recognised_as_the_conf_options_it_was_composed_from():
+    from gan.config import compose
+    from gan.training.carried_config import carried_config, choices
 
-    targets = shipped_targets()
-    assert {"gan.models.nets.Discriminator", "torch.optim.Adam", "lightning.Trainer"} <= targets
-    assert not {"torch.load", "builtins.open", "numpy.load", "pandas.read_pickle", "os.system"} & targets
+    for overrides in (["experiment=modern_grid25"], ["model=conditional"], ["data=fashion_mnist", "model=dcgan_ema"],
+                      ["callbacks=[best_checkpoint,early_stopping]", "loss=wgan", "penalty=gp", "model=dcgan"]):
+        cfg = container(compose(*overrides))
+        assert container(carried_config(cfg, "run.ckpt")) == cfg, overrides  # rebuilt value for value
+    assert "model=dcgan" in choices(container(compose("model=dcgan_ema")), "x")  # the same classes and keys
+    assert "data=grid25" in choices(container(compose("model=mlp2d", "data=grid25")), "x")
 
 
 @pytest.mark.parametrize("damage", [b"", b"\x00" * 100, os.urandom(4096)])
@@ -455,16 +466,24 @@ def test_the_data_folder_is_the_checkouts_from_any_working_directory(tmp_path, m
     assert compose("data=fashion_mnist").data.train_csv == str(CHECKOUT / "data" / "fashion_mnist_train.csv")
 
 
-def test_a_carried_data_folder_that_is_not_here_becomes_this_checkouts(tmp_path):
+def test_a_carried_data_folder_is_always_this_checkouts(tmp_path):
     from gan.config import CHECKOUT
     from gan.training.carried_config import carried_config
 
     elsewhere = {"data_dir": "/elsewhere/data", "train_csv": "/elsewhere/data/mnist_train.csv", "test_csv": "t.csv"}
     cfg = carried_config({"data": elsewhere}, "run.ckpt")
     assert cfg.data.data_dir == str(CHECKOUT / "data")
-    assert cfg.data.train_csv == str(CHECKOUT / "data" / "mnist_train.csv") and cfg.data.test_csv == "t.csv"
-    here = {"data_dir": str(tmp_path), "train_csv": str(tmp_path / "a.csv")}
-    assert carried_config({"data": here}, "run.ckpt").data == here  # a data folder that is here is kept
+    assert cfg.data.train_csv == str(CHECKOUT / "data" / "mnist_train.csv")
+    assert cfg.data.test_csv == str(CHECKOUT / "data" / "mnist_test.csv")  # MNIST is downloaded: here, never there
+    # one that exists is not kept either: a download, a cache or a judge would be written into it
+    here = {"data_dir": str(tmp_path), "train_csv": str(tmp_path / "a.csv"), "mirrors": [str(tmp_path)]}
+    cfg = carried_config({"data": here}, "run.ckpt")
+    assert cfg.data.data_dir == str(CHECKOUT / "data") and cfg.data.mirrors == []
+    # a dataset that downloads nothing (data=csv) reads the CSVs its run named, and writes only into data/
+    own = {"_target_": "gan.data.mnist.MnistDataModule", "download": None, "data_dir": str(tmp_path),
+           "train_csv": str(tmp_path / "a.csv"), "name": None}  # fmt: skip
+    cfg = carried_config({"data": own}, "run.ckpt")
+    assert cfg.data.train_csv == str(tmp_path / "a.csv") and cfg.data.data_dir == str(CHECKOUT / "data")
 
 
 def test_every_way_a_checkpoint_is_damaged_reads_as_damage_and_a_loader_bug_keeps_its_traceback(tmp_path, monkeypatch):

@@ -1,28 +1,36 @@
-"""The config a checkpoint or run folder carries, read as data: nothing in it may run code or write elsewhere.
+"""The config a checkpoint or run folder carries, read as data: a record of choices and values, never a program and
+never a source of paths.
 
-A run folder from elsewhere is data. Its config is handed to ``hydra.utils.instantiate``, which calls whatever
-``_target_`` names, so before anything is built:
+A run folder from elsewhere is data. Its config is not trusted, resolved or instantiated as it is; it is rebuilt:
 
-- every ``_target_``, at any depth, must be one the project ships in ``conf/`` (``shipped_targets``); anything
-  else (``torch.load``, ``builtins.open``, ``numpy.load``, ...) is refused, naming the key and the target;
-- a ``_target_`` inside another's arguments (nested instantiation) is refused the same way, even a shipped one:
-  no shipped config nests one;
-- paths that would make the run write outside its own folder: a callback's ``dirpath`` is refused; a
-  ``metrics.judge`` that is not an existing file here is dropped (the dataset's own judge is used), and one that
-  is is only read, never moved or replaced (gan/evaluation/judge.py).
+1. **Choices.** Each config group's option is recognised from the class the carried config names there (and, for a
+   dataset, what it downloads and its name): ``model=dcgan``, ``loss=rpgan``, ... A class no option of conf/ builds
+   is refused.
+2. **Compose.** The config is composed from this checkout's ``conf/`` with those choices, as ``train.py`` would.
+3. **Values.** From the carried config only plain values are taken (numbers, strings, booleans, lists), for keys
+   of the composed config and new plain keys beside them. Refused, naming the key: a ``_target_`` (or any ``_``-key)
+   that differs from the composed one; an interpolation or resolver call (``${...}``), except, in a run folder's
+   ``.hydra/config.yaml`` (which Hydra writes unresolved), a plain reference to another key or the text conf/ itself
+   has there; a mapping where a value belongs or the reverse.
+4. **Paths from here.** The data folder, what is downloaded and from where, come from this checkout (``FROM_HERE``);
+   a carried CSV is only read (a dataset that downloads nothing); a callback writes only into the run's own
+   checkpoints/ under a plain file name; a ``metrics.judge`` that is not an existing file here is dropped.
+5. **The same rules as train.** Every value rule ``train`` applies (gan/training/config_checks.py) runs on the
+   result: the NAME rule, bounds, types.
 
-A config saved by an older version of the project is brought up to date first, in one place (``up_to_date``):
-classes named by the module they lived in before gan/ was regrouped are renamed (``MOVED_TARGETS``), and keys added
-since are filled with the value that gives what that run did (``ADDED_KEYS``). The rest of the code reads every key
-directly.
+Classes named by the module they lived in before gan/ was regrouped are renamed first (``MOVED_TARGETS``); keys a
+run saved before they existed take conf/'s default, which does what that run did.
 """
 
 import functools
+import re
 from pathlib import Path
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from gan.config import CONF_DIR, in_checkout
+from gan.config import CONF_DIR, compose
 from gan.file_safety import UnsafeFileError
 from gan.logs import log
 
@@ -39,39 +47,19 @@ MOVED_TARGETS = {
     "gan.models.cures.": "gan.models.sampling_cures.",
 }
 
-# keys added after runs were first saved, each with the value that does what a run without it did
-ADDED_KEYS = {
-    "model.ema_decay": None,  # no moving average of G
-    "max_updates": None,  # epochs alone decided
-    "max_images": None,
-    "penalty": None,  # no gradient penalty
-    "schedule": None,  # a constant learning rate
-    "metrics.truncation": None,  # samples measured as drawn
-    "metrics.drs": False,
-    "checkpoints.every_minutes": None,  # saved at epoch ends only
-    "callbacks": {},  # none of the user's own
-}
-
-
-@functools.cache
-def shipped_targets() -> frozenset[str]:
-    """Every ``_target_`` that a YAML file under conf/ names: the only classes a carried config may build."""
-    targets = set()
-    for path in CONF_DIR.rglob("*.yaml"):
-        _collect_targets(OmegaConf.to_container(OmegaConf.load(path), resolve=False), targets)
-    return frozenset(targets)
-
-
-def _collect_targets(node, targets: set) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "_target_" and isinstance(value, str):
-                targets.add(value)
-            else:
-                _collect_targets(value, targets)
-    elif isinstance(node, list):
-        for value in node:
-            _collect_targets(value, targets)
+# keys whose value always comes from this checkout, never from a carried config: where data is kept, what is
+# downloaded into it and from where, and what a resume continues (the command's own resume=)
+FROM_HERE = {"data.data_dir", "data.download", "data.mirrors", "resume"}
+# a dataset that downloads nothing (data=csv) reads the CSVs its run named; one that downloads writes them, so
+# its CSVs are this checkout's
+CSV_KEYS = {"data.train_csv", "data.test_csv"}
+# the groups a carried config's choices are recognised in, and the key (under the group's node) that names the class
+GROUPS = ("data", "loss", "penalty", "optimizer", "schedule", "noise", "trainer")
+MAX_DEPTH = 32  # no config of this project nests deeper than 5; a deeper one is refused before any recursion
+# a callback's file name: letters, digits and Lightning's {metric} fields; no folders
+FILE_NAME = re.compile(r"[A-Za-z0-9_{}=.+-]+")
+# a plain reference to another key, as Hydra's .hydra/config.yaml holds them: ${seed}, ${..latent_dim}
+REFERENCE = re.compile(r"\$\{(\.*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
 
 
 def _moved_target(target):
@@ -89,55 +77,190 @@ def _moved(node):
     return node
 
 
-def up_to_date(container: dict) -> dict:
-    """A carried config as this version of the project writes one: moved classes renamed, added keys filled in."""
-    container = _moved(container)
-    for key, value in ADDED_KEYS.items():
-        *parents, name = key.split(".")
-        node = container
-        for parent in parents:
-            node = node.setdefault(parent, {})
-            if not isinstance(node, dict):  # not a config of this project: _check_targets says what it builds
-                break
+def _check_depth(container, source: str) -> None:
+    """Refuse a config nested deeper than ``MAX_DEPTH``, walking it without recursion (a RecursionError otherwise)."""
+    stack = [(container, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise UnsafeFileError(f"{source}: its config nests deeper than {MAX_DEPTH} levels; not a config of this project")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+# --- 1. choices ------------------------------------------------------------------------------------------------
+
+
+def _option(group: str, name: str) -> dict:
+    """An option's YAML (a group's file), merged over the sibling options it names in its defaults list."""
+    raw = yaml.safe_load((CONF_DIR / group / f"{name}.yaml").read_text()) or {}
+    merged: dict = {}
+    for parent in raw.pop("defaults", []) or []:
+        if isinstance(parent, str) and parent != "_self_" and (CONF_DIR / group / f"{parent}.yaml").is_file():
+            merged.update(_option(group, parent))
+    return merged | raw
+
+
+@functools.cache
+def _options(group: str) -> dict[str, dict]:
+    return {path.stem: _option(group, path.stem) for path in sorted((CONF_DIR / group).glob("*.yaml"))}
+
+
+def _target_at(node: dict, *keys: str):
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node.get("_target_") if isinstance(node, dict) else None
+
+
+def _choose(group: str, carried: dict, source: str, default: str) -> str:
+    """The option of ``group`` that builds the class the carried node names; among several, the one that agrees
+    on the most plain values (for a dataset: what it downloads, then its name), the default first."""
+    path = ("model", "generator") if group == "model" else ()
+    options = _options(group)
+    wanted = _target_at(carried, *path) if path else carried.get("_target_")
+    if group == "model":
+        wanted = (wanted, _target_at(carried, "model", "discriminator"))
+        found = {n: (_target_at(o, *path), _target_at(o, "model", "discriminator")) for n, o in options.items()}
+    else:
+        found = {n: o.get("_target_") for n, o in options.items()}
+    if wanted in (None, (None, None)):
+        return default
+    matches = [n for n, target in found.items() if target == wanted]
+    if not matches:
+        where, wanted = group, wanted
+        if group == "model":  # name the network no option builds (or, if each alone is, the pair)
+            generators = {g for g, _ in found.values()}
+            where, wanted = ("model.generator", wanted[0]) if wanted[0] not in generators else ("model", wanted)
+        raise UnsafeFileError(
+            f"{source}: not loaded, because its config names {where}._target_={wanted!r}, which no option of "
+            f"conf/{group}/ builds; a carried config may only build the project's own parts"
+        )
+    node = carried if group != "model" else carried.get("model", {})
+
+    def agreement(name: str):
+        option = options[name] if group != "model" else options[name].get("model", {})
+        same = sum(1 for k, v in option.items() if not isinstance(v, dict) and node.get(k) == v)
+        return (option.get("download") == node.get("download"), option.get("name") == node.get("name"), same, name == default)
+
+    return max(matches, key=agreement)
+
+
+def _callback_choices(carried, source: str) -> list[str]:
+    """The conf/callbacks/ options whose callbacks the carried config holds, by name."""
+    if carried in (None, {}):
+        return []
+    if not isinstance(carried, dict):
+        raise UnsafeFileError(f"{source}: its config's callbacks are not a mapping of names ({type(carried).__name__})")
+    shipped = {name: option for option in _options("callbacks").values() for name in option}
+    unknown = sorted(set(carried) - set(shipped))
+    if unknown:
+        raise UnsafeFileError(
+            f"{source}: not loaded, because its config adds callbacks.{unknown[0]}, which conf/callbacks/ does not "
+            f"ship (its callbacks: {', '.join(sorted(shipped))})"
+        )
+    return sorted(carried)
+
+
+def choices(carried: dict, source: str) -> list[str]:
+    """The overrides that compose the config a carried one was made from: ``data=mnist``, ``model=dcgan``, ..."""
+    defaults = {
+        next(iter(d)): next(iter(d.values())) for d in yaml.safe_load((CONF_DIR / "train.yaml").read_text())["defaults"]
+        if isinstance(d, dict)
+    }  # fmt: skip
+    overrides = []
+    for group in (*GROUPS, "model"):
+        node = carried if group == "model" else carried.get(group)
+        if node is None:
+            continue
+        if not isinstance(node, dict):
+            raise UnsafeFileError(f"{source}: its config's {group} is not a mapping of keys ({type(node).__name__})")
+        overrides.append(f"{group}={_choose(group, node, source, defaults[group])}")
+    callbacks = _callback_choices(carried.get("callbacks"), source)
+    if callbacks:
+        overrides.append(f"callbacks=[{','.join(callbacks)}]")
+    return overrides
+
+
+# --- 3. values ---------------------------------------------------------------------------------------------------
+
+
+def _plain(value, key: str, source: str, references: bool):
+    """``value`` if it is plain data (no interpolation, resolver call or ``_``-key at any depth); else refused."""
+    if isinstance(value, dict):
+        for name in value:
+            if str(name).startswith("_"):
+                raise UnsafeFileError(
+                    f"{source}: not loaded, because its config sets {key}.{name}={value[name]!r}, which conf/ does "
+                    "not: a carried config gives values, never what to build or how"
+                )
+        return {name: _plain(v, f"{key}.{name}", source, references) for name, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, f"{key}[{i}]", source, references) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        if not (references and "\\" not in value and "${" not in REFERENCE.sub("", value)):
+            raise UnsafeFileError(
+                f"{source}: not loaded, because its config sets {key}={value[:80]!r}: an interpolation or resolver "
+                "call; a carried config gives values, never expressions"
+            )
+    elif not isinstance(value, str | int | float | bool | type(None)):
+        raise UnsafeFileError(f"{source}: its config's {key} is a {type(value).__name__}, not a plain value")
+    return value
+
+
+def _overlay(ours, theirs, key: str, source: str, references: bool):
+    """The composed node ``ours`` with the carried plain values of ``theirs`` in place of its own."""
+    if theirs is None and isinstance(ours, dict):  # a part an older run left out (penalty: null): conf/'s default
+        return ours
+    if not (isinstance(ours, dict) and isinstance(theirs, dict)):
+        if isinstance(ours, dict) or (isinstance(theirs, dict) and ours is not None):
+            raise UnsafeFileError(
+                f"{source}: its config's {key} is {'a mapping' if isinstance(theirs, dict) else 'a value'}, "
+                f"where this project's config has {'a mapping' if isinstance(ours, dict) else 'a value'}"
+            )
+        return ours if theirs == ours else _plain(theirs, key, source, references)  # conf/'s own text is ours
+    rebuilt = dict(ours)
+    for name, value in theirs.items():
+        child = f"{key}.{name}" if key else str(name)
+        if child in FROM_HERE:
+            continue
+        if str(name).startswith("_"):
+            if name not in ours or value != ours[name]:
+                raise UnsafeFileError(
+                    f"{source}: not loaded, because its config sets {child}={value!r}, where this project's conf/ "
+                    f"has {ours.get(name)!r}: a carried config gives values, never what to build or how"
+                )
+            continue
+        if name in ours:
+            rebuilt[name] = _overlay(ours[name], value, child, source, references)
         else:
-            node.setdefault(name, value)
-    return container
+            rebuilt[name] = _plain(value, child, source, references)
+    return rebuilt
 
 
-def _check_targets(node, source: str, key: str = "", inside: str | None = None) -> None:
-    """Refuse any ``_target_`` under ``node`` that conf/ does not ship, or that lies inside another's arguments."""
-    if isinstance(node, dict):
-        target = node.get("_target_")
-        if target is not None:
-            where = f"{key}._target_" if key else "_target_"
-            if not isinstance(target, str) or target not in shipped_targets():
-                raise UnsafeFileError(
-                    f"{source}: not loaded, because its config names {where}={target!r}, which is not one of the "
-                    "classes this project ships (conf/); a carried config may only build the project's own parts"
-                )
-            if inside is not None:
-                raise UnsafeFileError(
-                    f"{source}: not loaded, because its config builds {where}={target!r} inside the arguments of "
-                    f"{inside}: no config of this project nests one part in another's arguments"
-                )
-        for name, value in node.items():
-            if name != "_target_":
-                child = f"{key}.{name}" if key else str(name)
-                _check_targets(value, source, child, inside if target is None else (key or "the config"))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _check_targets(value, source, f"{key}[{i}]", inside)
+# --- 4. paths ----------------------------------------------------------------------------------------------------
 
 
-def _check_paths(container: dict, source: str) -> None:
-    """Refuse (or drop) the carried paths that would make a run write outside its run folder and data folder."""
-    for name, callback in (container.get("callbacks") or {}).items():
-        if isinstance(callback, dict) and callback.get("dirpath") is not None:
+def _paths_from_here(rebuilt: dict, carried: dict, composed: dict, source: str) -> None:
+    data, theirs = rebuilt.get("data") or {}, carried.get("data") or {}
+    for key in CSV_KEYS:
+        name = key.split(".")[1]
+        if name in composed["data"] and (data.get("download") is not None or not isinstance(theirs.get(name), str)):
+            data[name] = composed["data"].get(name)  # downloaded into this checkout's data folder
+    for name, callback in (rebuilt.get("callbacks") or {}).items():
+        if callback.get("dirpath") is not None:
             raise UnsafeFileError(
                 f"{source}: not loaded, because its config sets callbacks.{name}.dirpath={callback['dirpath']!r}: "
                 "a carried config writes only into its own run folder (dirpath: null)"
             )
-    metrics = container.get("metrics") or {}
+        filename = callback.get("filename")
+        if filename is not None and (
+            not isinstance(filename, str) or not FILE_NAME.fullmatch(filename) or ".." in filename
+        ):
+            raise UnsafeFileError(
+                f"{source}: not loaded, because its config sets callbacks.{name}.filename={filename!r}: a callback "
+                "writes into the run's own checkpoints/ under a plain file name (letters, digits, _ . + - = {})"
+            )
+    metrics = rebuilt.get("metrics") or {}
     judge = metrics.get("judge")
     if judge is not None and not Path(str(judge)).is_file():
         log.warning(
@@ -145,23 +268,25 @@ def _check_paths(container: dict, source: str) -> None:
             "judge, never write one, so the dataset's own judge is used (data_dir/judges/)"
         )
         metrics["judge"] = None
-    data = container.get("data") or {}
-    old = data.get("data_dir")
-    if isinstance(old, str) and not Path(old).is_dir():  # a run made elsewhere: its data folder is not here
-        old, new = old.rstrip("/"), in_checkout("data")
-        for key in ("data_dir", "train_csv", "test_csv"):
-            value = data.get(key)
-            if isinstance(value, str) and (value == old or value.startswith(old + "/")):
-                data[key] = new + value[len(old) :]
-        log.info(f"{source}: its data folder {old} is not here; this checkout's is used ({new})")
 
 
-def carried_config(container: dict, source) -> DictConfig:
-    """A config read from ``source`` (a checkpoint, a run's .hydra/config.yaml), checked before anything of it is
-    built: ``UnsafeFileError`` for a target conf/ does not ship, a nested one, or a path outside the run."""
+def carried_config(container: dict, source, references: bool = False) -> DictConfig:
+    """The config read from ``source`` (a checkpoint, or with ``references`` a run's .hydra/config.yaml), rebuilt
+    from this checkout's conf/ (above) and checked by train's value rules; ``UnsafeFileError`` (one line, naming the
+    key) for anything that is not plain data of this project's config."""
+    from gan.training.config_checks import check_values
+
+    source = str(source)
     if not isinstance(container, dict):
         raise UnsafeFileError(f"{source}: its config is not a mapping of keys ({type(container).__name__})")
-    container = up_to_date(container)
-    _check_targets(container, str(source))
-    _check_paths(container, str(source))
-    return OmegaConf.create(container)
+    _check_depth(container, source)
+    carried = _moved(container)
+    composed = OmegaConf.to_container(compose(*choices(carried, source)), resolve=False)
+    rebuilt = _overlay(composed, carried, "", source, references)
+    _paths_from_here(rebuilt, carried, composed, source)
+    try:
+        cfg = OmegaConf.create(OmegaConf.to_container(OmegaConf.create(rebuilt), resolve=True))
+    except OmegaConfBaseException as error:  # a reference to a key the config does not have
+        raise UnsafeFileError(f"{source}: its config does not resolve: {str(error).splitlines()[0]}") from None
+    check_values(cfg)
+    return cfg

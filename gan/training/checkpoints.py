@@ -10,7 +10,8 @@ from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from omegaconf import OmegaConf
 
-from gan.file_safety import atomic_path, load_tensors
+from gan.file_safety import UnsafeFileError, atomic_path, load_tensors
+from gan.logs import log
 from gan.rules import EVERY_MINUTES
 
 
@@ -28,14 +29,45 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         self._loaded = loaded
 
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+        _refuse_outside(Path(path))
         with atomic_path(path) as tmp:
             super().save_checkpoint(checkpoint, tmp, storage_options)
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict:
         if self._loaded is not None and Path(path) == Path(self._loaded[0]):
             contents, self._loaded = self._loaded[1], None  # handed over once: Lightning may change what it reads
-            return contents
-        return load_tensors(path, map_location=map_location)
+        else:
+            contents = load_tensors(path, map_location=map_location)
+        return forget_checkpoint_paths(contents)
+
+    def remove_checkpoint(self, path) -> None:
+        """Lightning removes a checkpoint a ModelCheckpoint no longer keeps: only a plain file in a run's own
+        checkpoints/ folder is removed, never a folder, a link or anything elsewhere."""
+        path = Path(path)
+        if path.is_symlink() or not path.is_file() or path.parent.name != "checkpoints" or path.parent.is_symlink():
+            log.warning(f"WARNING: {path} not removed: only a checkpoint file in a run's checkpoints/ folder is")
+            return
+        path.unlink()
+
+
+# what Lightning's ModelCheckpoint restores from a checkpoint and later removes or overwrites: a crafted checkpoint
+# would name any file or folder there; a resumed run starts with none of them
+CHECKPOINT_PATHS = {"best_model_path": "", "last_model_path": "", "kth_best_model_path": "", "best_k_models": {}}
+
+
+def forget_checkpoint_paths(contents: dict) -> dict:
+    """``contents`` with every path a ModelCheckpoint's saved state names dropped (``CHECKPOINT_PATHS``)."""
+    states = contents.get("callbacks") if isinstance(contents, dict) else None
+    for key, state in (states or {}).items():
+        if isinstance(key, str) and key.startswith("ModelCheckpoint") and isinstance(state, dict):
+            state.update({name: empty for name, empty in CHECKPOINT_PATHS.items() if name in state})
+    return contents
+
+
+def _refuse_outside(path: Path) -> None:
+    """A checkpoint is written as a file of a run's checkpoints/ folder, neither of them a link."""
+    if path.parent.name != "checkpoints" or path.parent.is_symlink() or path.is_symlink():
+        raise UnsafeFileError(f"{path}: a checkpoint is written only as a file of its run's checkpoints/ folder")
 
 
 class Checkpoints(Checkpoint):

@@ -131,6 +131,13 @@ def check_config(cfg: DictConfig, fresh: bool = True) -> None:
             f"{', '.join(unknown)}: not a key of this project's config (a typo, or a `+{unknown[0]}...=` it does not "
             "know); python scripts/train.py --cfg job lists every key"
         )
+    check_values(cfg)
+    _check_devices(cfg)
+
+
+def check_values(cfg: DictConfig) -> None:
+    """Every value rule of ``check_config`` but the machine's: a run's config loaded to generate or measure (a GPU
+    run's config on a CPU machine too) is checked by these (gan/training/carried_config.py)."""
     for key, rule in CHECKS.items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
         if value is not _ABSENT:
@@ -145,7 +152,6 @@ def check_config(cfg: DictConfig, fresh: bool = True) -> None:
                 )
     _check_objective(cfg)
     _check_data_and_model(cfg)
-    _check_devices(cfg)
     names = OmegaConf.select(cfg, "data.class_names", default=None)
     if names is not None:
         repeated = sorted({str(n) for n in names if [str(m) for m in names].count(str(n)) > 1})

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from gan.errors import ConfigError
 from gan.evaluation.metrics import EpochMetrics
-from gan.file_safety import load_tensors
+from gan.file_safety import load_tensors, refuse_links
 from gan.logs import keep_run_log, log
 from gan.training.checkpoints import (
     AtomicCheckpointIO,
@@ -179,6 +179,7 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None, saved: dict | None = None) -
     """
     check_config(cfg, fresh=ckpt_path is None)
     run_dir = Path(run_dir)
+    refuse_links(run_dir)  # nothing of the run is written through a link (file_safety.RUN_ENTRIES)
     with run_lock(run_dir):  # one writer per run: a second process training into run_dir is refused, naming us
         try:
             fitted = fit_trainer(cfg, run_dir, ckpt_path, saved)

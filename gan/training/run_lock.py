@@ -11,12 +11,14 @@ same process then finds the lock already held and leaves it to that holder.
 
 import atexit
 import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from gan.errors import FolderTakenError
+from gan.file_safety import UnsafeFileError
 
 LOCK_NAME = ".lock"
 _HELD: dict[Path, int] = {}  # run folder (resolved) -> the open lock file of this process
@@ -29,7 +31,12 @@ def _first_process() -> bool:
 def _acquire(run_dir: Path) -> None:
     path = run_dir / LOCK_NAME
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # O_NOFOLLOW: a .lock that is a link to a user's file is refused, never truncated
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise UnsafeFileError(f"{path} is a symbolic link: this project never writes through a link") from None
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -4,7 +4,8 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+import yaml
+from omegaconf import DictConfig
 
 from gan.errors import ConfigError, MissingFileError
 from gan.file_safety import DAMAGED_FILE_ERRORS, UnsafeFileError, load_problem, load_tensors
@@ -20,7 +21,7 @@ def find_checkpoint(resume) -> tuple[Path, Path]:
     path = Path(resume)
     checkpoint = path / "checkpoints" / "last.ckpt" if path.is_dir() else path
     if not checkpoint.is_file():
-        raise MissingFileError(f"resume={resume}: no checkpoint at {checkpoint}")
+        raise MissingFileError(f"{resume}: no checkpoint at {checkpoint}; give a run folder or a .ckpt file")
     return checkpoint, run_folder(checkpoint)
 
 
@@ -81,7 +82,11 @@ def checkpoint_config(saved: dict, checkpoint: Path) -> DictConfig:
             f"{checkpoint} carries no config (it predates that) and {beside} does not exist: "
             "keep an older checkpoint in its run folder (RUN/checkpoints/) to load it"
         )
-    return carried_config(OmegaConf.to_container(OmegaConf.load(beside)), beside)
+    try:  # YAML's own types only: a tag (!!python/...) is refused, never constructed
+        container = yaml.safe_load(beside.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise UnsafeFileError(f"{beside}: not a config this project reads ({str(error).splitlines()[0]})") from None
+    return carried_config(container, beside, references=True)
 
 
 def load_run(run) -> tuple[GAN, DictConfig, Path]:
