@@ -200,6 +200,56 @@ def crafted_checkpoint(reference_run: Path, work: Path) -> list[tuple]:
     return rows
 
 
+def run_folder_from_elsewhere(reference_run: Path, work: Path) -> list[tuple]:
+    """A downloaded run folder whose config or files would reach outside it: an interpolation that builds a payload,
+    a link to a user's folder or file where the project writes, a data name that leaves data/."""
+    marker, victim = work / "code-ran", work / "victim"
+    victim.mkdir()
+    (victim / "notes").write_text("my notes\n")
+    (victim / "samples.png").write_bytes(b"my picture")
+    blob = config_payload(marker)["f"]["initial_bytes"]["s"]
+    interpolation = (
+        "${oc.create:{_target_: torch.load, weights_only: false, f: {_target_: io.BytesIO, initial_bytes: "
+        f"{{_target_: base64.b64decode, s: '{blob}'}}}}}}}}"
+    )
+    cases = [
+        ("`${oc.create:...}` payload as `loss`", {"loss": interpolation}, None, ("evaluate.py", "{run}")),
+        ("the same, `resume=`", {"loss": interpolation}, None, ("train.py", "resume={run}", "trainer.max_epochs=3")),
+        ("`data.name: ../../victim/notes`", {"data": "name"}, None, ("generate.py", "{run}", "samples")),
+        ("`generated/` a link to a user's folder", {}, "generated", ("generate.py", "{run}", "samples")),
+        ("`.lock` a link to a user's file", {}, ".lock", ("train.py", "resume={run}", "trainer.max_epochs=3")),
+    ]
+    rows = []
+    for what, edit, link, (script, *args) in cases:
+        run = work / "elsewhere"
+        shutil.rmtree(run, ignore_errors=True)
+        shutil.copytree(reference_run, run)
+        last = run / "checkpoints" / "last.ckpt"
+        saved = torch.load(last, weights_only=True)
+        if edit.get("data") == "name":
+            saved["config"]["data"]["name"] = "../../victim/notes"
+        elif edit:
+            saved["config"].update(edit)
+        torch.save(saved, last)
+        if link:
+            (run / link).symlink_to(victim if link == "generated" else victim / "notes")
+        before = contents(victim)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / script), *(a.format(run=run) for a in args)],
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        said = done.stderr.strip().splitlines()[-1].replace(str(work), "WORK") if done.stderr.strip() else ""
+        said = said if len(said) < 160 else said[:157] + "..."
+        ran = "THE COMMAND RAN" if marker.exists() else "no code ran"
+        kept = "the user's files byte for byte" if contents(victim) == before else "THE USER'S FILES CHANGED"
+        rows.append((f"run folder from elsewhere: {what}, `{script}`", f"exit {done.returncode}: `{said}`",
+                     f"{ran}; {kept}", "-"))  # fmt: skip
+        marker.unlink(missing_ok=True)
+    return rows
+
+
 def contents(folder: Path) -> dict:
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -315,6 +365,7 @@ def main() -> None:
     rows += user_folders(csv, work)
     rows += crafted_checkpoint(run_folder(reference_dir), work)
     rows += finished_run_and_two_writers(csv, work, run_folder(reference_dir))
+    rows += run_folder_from_elsewhere(run_folder(reference_dir), work)
 
     print("| fault | process | on disk afterwards | after `resume=` |\n| --- | --- | --- | --- |")
     for row in rows:

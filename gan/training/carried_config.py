@@ -31,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from gan.config import CONF_DIR, compose
+from gan.errors import ConfigError
 from gan.file_safety import UnsafeFileError
 from gan.logs import log
 
@@ -83,7 +84,7 @@ def _check_depth(container, source: str) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise UnsafeFileError(f"{source}: its config nests deeper than {MAX_DEPTH} levels; not a config of this project")
+            raise UnsafeFileError(f"{source}: its config nests deeper than {MAX_DEPTH} levels: not this project's")
         children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
@@ -123,6 +124,8 @@ def _choose(group: str, carried: dict, source: str, default: str) -> str:
         found = {n: (_target_at(o, *path), _target_at(o, "model", "discriminator")) for n, o in options.items()}
     else:
         found = {n: o.get("_target_") for n, o in options.items()}
+    if any(t is not None and not isinstance(t, str) for t in (wanted if group == "model" else (wanted,))):
+        raise UnsafeFileError(f"{source}: its config's {group} names a class by something not a name: {wanted!r}")
     if wanted in (None, (None, None)):
         return default
     matches = [n for n, target in found.items() if target == wanted]
@@ -140,7 +143,8 @@ def _choose(group: str, carried: dict, source: str, default: str) -> str:
     def agreement(name: str):
         option = options[name] if group != "model" else options[name].get("model", {})
         same = sum(1 for k, v in option.items() if not isinstance(v, dict) and node.get(k) == v)
-        return (option.get("download") == node.get("download"), option.get("name") == node.get("name"), same, name == default)
+        same_data = (option.get("download") == node.get("download"), option.get("name") == node.get("name"))
+        return (*same_data, same, name == default)
 
     return max(matches, key=agreement)
 
@@ -173,6 +177,7 @@ def choices(carried: dict, source: str) -> list[str]:
         if node is None:
             continue
         if not isinstance(node, dict):
+            _plain(node, group, source, references=False)  # an interpolation is named as one
             raise UnsafeFileError(f"{source}: its config's {group} is not a mapping of keys ({type(node).__name__})")
         overrides.append(f"{group}={_choose(group, node, source, defaults[group])}")
     callbacks = _callback_choices(carried.get("callbacks"), source)
@@ -288,5 +293,8 @@ def carried_config(container: dict, source, references: bool = False) -> DictCon
         cfg = OmegaConf.create(OmegaConf.to_container(OmegaConf.create(rebuilt), resolve=True))
     except OmegaConfBaseException as error:  # a reference to a key the config does not have
         raise UnsafeFileError(f"{source}: its config does not resolve: {str(error).splitlines()[0]}") from None
-    check_values(cfg)
+    try:
+        check_values(cfg)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
     return cfg
