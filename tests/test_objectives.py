@@ -132,8 +132,10 @@ def test_every_discriminator_gives_its_probability_as_the_sigmoid_of_its_logits(
         assert torch.equal(d(*inputs), torch.sigmoid(d.logits(*inputs)))
 
 
-def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
-    cfg = ring_config(*MODERN, "max_updates=6", "data.shuffle=false", "model.generator.batch_norm=false")
+@pytest.mark.parametrize("every", [1, 4], ids=["every update", "lazy, every 4th"])
+def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path, every):
+    cfg = ring_config(*MODERN, "max_updates=6", "data.shuffle=false", "model.generator.batch_norm=false",
+                      f"penalty.every={every}")  # fmt: skip
     _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
 
     L.seed_everything(cfg.seed, verbose=False)
@@ -146,13 +148,16 @@ def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path)
             optimizer.param_groups[0]["lr"] = cfg.optimizer.lr * factor
         with torch.no_grad():
             fake = G(noise(100, G.latent_dim))
-        real_in, fake_in = real.clone().requires_grad_(True), fake.requires_grad_(True)
+        due = update % every == 0  # lazy regularisation: the penalties every k-th D step, scaled by k
+        real_in, fake_in = real.clone().requires_grad_(due), fake.requires_grad_(due)
         d_real, d_fake = D.logits(real_in), D.logits(fake_in)
-        (g_real,) = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
-        (g_fake,) = torch.autograd.grad(d_fake.sum(), fake_in, create_graph=True)
-        r1, r2 = g_real.square().sum(1).mean(), g_fake.square().sum(1).mean()
         d_loss = torch.nn.functional.softplus(d_fake - d_real).mean()
-        d_loss = d_loss + factor * gamma / 2 * r1 + factor * gamma / 2 * r2
+        if due:
+            (g_real,) = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
+            (g_fake,) = torch.autograd.grad(d_fake.sum(), fake_in, create_graph=True)
+            r1, r2 = g_real.square().sum(1).mean(), g_fake.square().sum(1).mean()
+            strength = max(factor, cfg.penalty.floor) * every
+            d_loss = d_loss + strength * gamma / 2 * r1 + strength * gamma / 2 * r2
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
@@ -168,14 +173,75 @@ def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path)
         assert torch.equal(trained, reference), name
 
 
-def test_lazy_penalties_skip_the_double_backward_between_their_steps(tmp_path):
-    every = ring_config(*MODERN, "max_updates=4", "data.shuffle=false")
-    lazy = ring_config(*MODERN, "max_updates=4", "data.shuffle=false", "penalty.every=4")
-    _, eager_module, *_ = fit_trainer(every, tmp_path / "a")
-    _, lazy_module, *_ = fit_trainer(lazy, tmp_path / "b")
-    # the first update applies the penalty in both (scaled by 4 in the lazy run), so D already differs
-    differs = [not torch.equal(a, b) for a, b in zip(eager_module.parameters(), lazy_module.parameters(), strict=True)]
-    assert any(differs)
+def test_lazy_penalties_skip_the_double_backward_between_their_steps(tmp_path, monkeypatch):
+    from gan.models.penalties import Penalty
+
+    taken = []
+    zero_centred = Penalty.zero_centred
+    monkeypatch.setattr(Penalty, "zero_centred", staticmethod(lambda *a: taken.append(1) or zero_centred(*a)))
+    fit_trainer(ring_config(*MODERN, "max_updates=8", "data.shuffle=false", "penalty.every=4"), tmp_path / "lazy")
+    assert len(taken) == 2 * 2  # R1 and R2 at D's steps 0 and 4 of 8: the other six skip the double backward
+    taken.clear()
+    fit_trainer(ring_config(*MODERN, "max_updates=8", "data.shuffle=false"), tmp_path / "eager")
+    assert len(taken) == 2 * 8
+
+
+def test_a_wgan_gp_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
+    cfg = ring_config("loss=wgan", "penalty=gp", "max_updates=3", "data.shuffle=false",
+                      "model.generator.batch_norm=false")  # fmt: skip
+    _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
+
+    L.seed_everything(cfg.seed, verbose=False)
+    plain = build_module(cfg)
+    D, G, noise, lam = plain.discriminator, plain.generator, plain.noise, cfg.penalty.gp
+    opt_d, opt_g = plain.optimizer(D.parameters()), plain.optimizer(G.parameters())
+    for real in data.train_set.images.split(100)[:3]:
+        with torch.no_grad():
+            fake = G(noise(100, G.latent_dim))
+        d_loss = D.logits(fake).mean() - D.logits(real).mean()
+        eps = torch.rand(100, 1)  # one per sample, drawn after the fake's noise
+        between = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(D.logits(between).sum(), between, create_graph=True)
+        d_loss = d_loss + lam * (grad.norm(dim=1) - 1).square().mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        for p in D.parameters():
+            p.requires_grad_(False)
+        g_loss = -D.logits(G(noise(100, G.latent_dim))).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        for p in D.parameters():
+            p.requires_grad_(True)
+    for (name, trained), reference in zip(module.named_parameters(), plain.parameters(), strict=True):
+        assert torch.equal(trained, reference), name
+
+
+def test_a_conditional_paired_update_draws_its_fakes_as_the_real_batchs_digits(tmp_path, monkeypatch):
+    from gan.models.nets import ConditionalDiscriminator
+    from tests.conftest import synthetic, tiny_run_config, write_csv
+
+    seen = []
+    logits = ConditionalDiscriminator.logits
+    monkeypatch.setattr(ConditionalDiscriminator, "logits", lambda d, x, c: seen.append(c.argmax(1)) or logits(d, x, c))
+    csv = write_csv(tmp_path / "tiny.csv", *synthetic(64))
+    cfg = tiny_run_config(csv, tmp_path, "model=conditional", "loss=rpgan", "penalty.r1=0.1", "data.batch_size=16",
+                          "max_updates=2")  # fmt: skip
+    fit_trainer(cfg, tmp_path / "r")
+    # D's step judges real and fake with one batch of digits (R3GAN's pairing), and G's step the same again
+    for update in range(2):
+        real, fake, g_real, g_fake = seen[4 * update : 4 * update + 4]
+        assert torch.equal(real, fake) and torch.equal(real, g_real) and torch.equal(real, g_fake)
+    assert not torch.equal(seen[0], seen[4])  # the labels of two batches
+
+
+def test_an_infinite_penalty_is_reported_as_ds_penalised_step(tmp_path, monkeypatch):
+    from gan.errors import DivergedError
+
+    monkeypatch.setattr(Penalty, "zero_centred", staticmethod(lambda logits, inputs: torch.tensor(float("inf"))))
+    with pytest.raises(DivergedError, match="non-finite loss inf in step 'D with its penalties' of update 1"):
+        fit_trainer(ring_config(*MODERN, "max_updates=3"), tmp_path / "r")
 
 
 # --- refused before any work ----------------------------------------------------------------------------------
@@ -187,6 +253,8 @@ def test_lazy_penalties_skip_the_double_backward_between_their_steps(tmp_path):
         (("loss=bce", "penalty.r1=0.1", "data.batch_size=8"), r"penalty.r1=0.1 needs a loss on D's logits"),
         (("loss=rpgan",), r"loss=Relativistic .* the faithful mode \(data.batch_size=1\)"),
         (("schedule=linear",), r"schedule.shape=linear does not apply at data.batch_size=1"),
+        (("model=dcgan", "loss=rpgan", "penalty=r1_r2", "trainer.precision=16-mixed"),
+         r"trainer.precision=16-mixed with a gradient penalty"),  # fmt: skip
     ],
 )
 def test_an_objective_that_cannot_apply_is_refused_naming_its_key(overrides, message):

@@ -59,7 +59,7 @@ class FaithfulGAN(GAN):
         (nn.Module.__getattr__) or a fresh target tensor costs about as much as a small op, and this loop is
         the whole of the faithful mode's time."""
         D, G, loss, noise, latent_dim = self.discriminator, self.generator, self.loss, self.noise, self.latent_dim
-        condition, random_digits, d_parameters = self._condition, self._random_digits, self._d_parameters
+        condition, random_digits, d_parameters = self.condition, self.random_digits, self._d_parameters
         backward, ema = self._backward, self.ema_generator
         targets = {}  # D's output shape -> (ones, zeros): made once, not three times per update
 

@@ -1,16 +1,11 @@
 """The walkthrough's GAN as a LightningModule with manual optimization, trained the way Lightning documents it.
 
-With a loss on D's probability (``loss=mse|bce``) each update is three optimizer steps, in the walkthrough's order:
-  (1) D on real images, target 1:                    minimise loss(D(x), 1)
-  (2) D on fakes G(z1), detached so G is untouched:   minimise loss(D(G(z1)), 0)
-  (3) G through D on a fresh z2, target 1:           minimise loss(D(G(z2)), 1)
-With a loss on D's logits (``loss=nonsaturating|hinge|wgan|rpgan``, a ``PairedLoss``) each update is two:
-  (1) D on a real batch and a fake batch together:   minimise L_D(D(x), D(G(z1))) + penalties (R1, R2, GP)
-  (2) G through D on a fresh z2:                     minimise L_G(D(x), D(G(z2)))
-One ``training_step`` is one update on one batch: ``self.optimizers()``, ``self.toggled_optimizer``,
-``self.manual_backward`` and ``opt.step()``, so the Trainer's flags mean what Lightning's docs say
-(``precision``, ``max_steps``: three optimizer steps per update, two with a ``PairedLoss``,
-``limit_train_batches``: updates).
+One ``training_step`` is one update on one batch, made by one of two update objects (gan/models/update_steps.py):
+``ThreeSteps``, the walkthrough's three optimizer steps on D's probability (``loss=mse|bce``), or ``PairedSteps``, a
+real and a fake batch judged in one D step on D's logits, with the gradient penalties (``loss=nonsaturating|hinge|
+wgan|rpgan``). Both step through ``self.optimizers()``, ``self.toggled_optimizer`` and ``self.manual_backward``, so
+the Trainer's flags mean what Lightning's docs say (``precision``, ``max_steps``: three optimizer steps per update,
+two with a loss on logits, ``limit_train_batches``: updates).
 At batch size 1 the walkthrough's own loop runs instead (``FaithfulGAN``, gan/models/faithful.py), bit for bit.
 A conditional GAN (``model=conditional``) also feeds each network the digit.
 """
@@ -26,11 +21,9 @@ from gan.models.losses import PairedLoss
 from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw, noise_vectors, one_hot
 from gan.models.schedules import Schedule
-from gan.models.state import TrainingState
+from gan.models.state import LossRecords, TrainingState
+from gan.models.update_steps import PairedSteps, ThreeSteps
 from gan.rules import EMA_DECAY, POSITIVE_INT
-
-STEPS = ("D on real", "D on fake", "G through D")  # the three optimizer steps of an update
-PAIRED_STEPS = ("D on real and fake", "G through D")  # the two of an update with a PairedLoss
 
 
 class GAN(L.LightningModule):
@@ -63,7 +56,7 @@ class GAN(L.LightningModule):
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
-        self.steps = PAIRED_STEPS if self.paired else STEPS
+        self.update = PairedSteps() if self.paired else ThreeSteps()
         self.total_updates: int | None = None  # the run's length, for the schedule (configure_optimizers)
         # G's weights averaged over updates (BatchNorm statistics too): smoother than G's last step, so its
         # samples are cleaner and swing less between modes. Every image of the run comes from `sampler`.
@@ -87,11 +80,9 @@ class GAN(L.LightningModule):
         count = self.panel_grid[0] * self.panel_grid[1]
         self.register_buffer("panel_noise", noise_vectors(noise, self.latent_dim, range(count)), persistent=False)
         self.register_buffer("panel_labels", digits_in_turn(count, self.classes or 1), persistent=False)
-        # the mean losses of D's two steps and of G's step in the last training_step (the progress bar's pair)
-        self.last_losses: tuple[float, float] | None = None
+        self.records = LossRecords(log_every)  # every log_every-th loss of each network, and the last step's
         self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
         self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
-        self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}  # (update, loss)
 
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path, *args, **kwargs):
@@ -125,7 +116,7 @@ class GAN(L.LightningModule):
         limits = [
             self.max_updates,
             None if self.max_images is None else -(-self.max_images // per_update),
-            max_steps // len(self.steps) if max_steps and max_steps > 0 else None,  # Lightning counts every step
+            max_steps // self.update.optimizer_steps if max_steps and max_steps > 0 else None,  # Lightning's count
             trainer.num_training_batches * epochs if epochs and epochs > 0 else None,  # one batch, one update
         ]
         finite = [int(n) for n in limits if n is not None and n != float("inf")]
@@ -143,7 +134,7 @@ class GAN(L.LightningModule):
 
     @property
     def updates(self) -> int:
-        """Three-step updates done, over all epochs."""
+        """Updates done (three optimizer steps each, two with a loss on logits), over all epochs."""
         return self.state.updates
 
     def sample(self, noise: torch.Tensor, digits: torch.Tensor | None = None) -> torch.Tensor:
@@ -151,20 +142,31 @@ class GAN(L.LightningModule):
         ``sampling.draw``."""
         return draw(self, noise=noise, digits=digits).samples
 
-    def _condition(self, labels):
+    @property
+    def progress(self) -> dict[str, list[tuple[int, float]]]:
+        """Each network's recorded losses, (update, loss): every ``log_every``-th of its optimizer steps."""
+        return self.records.progress
+
+    @property
+    def last_losses(self) -> tuple[float, float] | None:
+        """The mean losses of D's steps and of G's step in the last ``training_step`` (the progress bar's pair)."""
+        return self.records.last
+
+    def condition(self, labels):
         """The extra inputs of a conditional network: () for the walkthrough's, (one-hot digits,) otherwise."""
         if self.classes is None:
             return ()
         return (one_hot(labels, self.classes, self.fixed_noise.dtype).to(self.device),)
 
-    def _random_digits(self, batch_shape):
-        return () if self.classes is None else self._condition(torch.randint(0, self.classes, batch_shape))
+    def random_digits(self, batch_shape):
+        return () if self.classes is None else self.condition(torch.randint(0, self.classes, batch_shape))
 
     def training_step(self, batch, batch_idx):
         real, labels = batch
         opt_d, opt_g = self.optimizers()
-        update = self._paired_update if self.paired else self._update
-        losses = update(real, labels, opt_d, opt_g)
+        losses = self.update(self, real, labels, opt_d, opt_g)
+        if self.ema_generator is not None:
+            self.ema_generator.update_parameters(self.generator)
         if not self.schedule.constant:
             for scheduler in self.lr_schedulers():
                 scheduler.step()
@@ -177,103 +179,21 @@ class GAN(L.LightningModule):
         if self.state.reached(self.max_updates, self.max_images):
             self.trainer.should_stop = True  # Lightning's public way to end fit(): the epoch ends here
 
-    def _update(self, real, labels, opt_d, opt_g) -> torch.Tensor:
-        """One three-step update on the batch ``real`` (with its ``labels``); returns the steps' losses [3]."""
-        batch_shape = real.shape[:-1]  # packed (model.pack=m): D sees m samples per judgement
-        D, G = self.discriminator, self.generator
-        with self.toggled_optimizer(opt_d):
-            # (1) D on real images, target 1 (a conditional GAN pairs them with their digits)
-            judged = D(real, *self._condition(labels))
-            ones, zeros = torch.ones_like(judged), torch.zeros_like(judged)
-            d_real = self._step(opt_d, self.loss(judged, ones))
-            # (2) D on fakes from z1 (and digits drawn at random), target 0
-            digits = self._random_digits(batch_shape)
-            with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
-                fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-            d_fake = self._step(opt_d, self.loss(D(fake, *digits), zeros))
-        with self.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
-            # (3) G through D on a fresh z2, target 1
-            digits = self._random_digits(batch_shape)
-            fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-            g = self._step(opt_g, self.loss(D(fake, *digits), ones))
-        if self.ema_generator is not None:
-            self.ema_generator.update_parameters(G)
-        return torch.stack([d_real, d_fake, g])
-
-    def _paired_update(self, real, labels, opt_d, opt_g) -> torch.Tensor:
-        """One update with a ``PairedLoss``: D's step on the real batch and a fake batch together (plus the
-        penalties when due), then G's; returns [D's loss, G's loss] (D's without its penalties)."""
-        batch_shape = real.shape[:-1]
-        D, G, loss, penalty = self.discriminator, self.generator, self.loss, self.penalty
-        real_digits = self._condition(labels)
-        with self.toggled_optimizer(opt_d):
-            # (1) D on the real batch and on fakes from z1, together; the penalties differentiate D's logits
-            # with respect to its inputs, so those inputs require grad when a penalty is due
-            due = penalty.due(self.updates)
-            digits = self._random_digits(batch_shape)
-            with torch.no_grad():
-                fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-            real_in = real.detach().requires_grad_(due and penalty.r1 > 0)
-            fake_in = fake.requires_grad_(due and penalty.r2 > 0)
-            real_logits, fake_logits = D.logits(real_in, *real_digits), D.logits(fake_in, *digits)
-            d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
-            total = d_loss
-            if due:
-                strength = penalty.strength(self.schedule.factor(self.updates, self.total_updates or 1))
-                if penalty.r1:
-                    total = total + strength * penalty.r1 / 2 * penalty.zero_centred(real_logits, real_in)
-                if penalty.r2:
-                    total = total + strength * penalty.r2 / 2 * penalty.zero_centred(fake_logits, fake_in)
-                if penalty.gp:
-                    gp = penalty.one_centred(D.logits, real, fake, real_digits)  # a conditional D: the real digits
-                    total = total + strength * penalty.gp * gp
-            self._step(opt_d, total)
-        with self.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
-            # (2) G through D on a fresh z2 (relativistic pairing compares with D on the real batch again)
-            digits = self._random_digits(batch_shape)
-            fake = G(self.noise(*batch_shape, self.latent_dim, device=real.device), *digits)
-            real_logits = D.logits(real, *real_digits) if loss.uses_real_in_generator_step else None
-            g = self._step(opt_g, loss.generator_loss(real_logits, D.logits(fake, *digits).float()))
-        if self.ema_generator is not None:
-            self.ema_generator.update_parameters(G)
-        return torch.stack([d_loss.detach(), g])
-
-    def _step(self, optimizer, loss: torch.Tensor) -> torch.Tensor:
-        optimizer.zero_grad()
-        self.manual_backward(loss)
-        optimizer.step()
-        return loss.detach()
-
     def _count(self, losses: torch.Tensor, updates) -> list[tuple[str, int, float, int]]:
-        """Check ``losses`` [updates, steps] of the ``updates`` (images, labels) just done (D's steps, then G's);
-        keep every ``log_every``-th step of each network in ``progress``; advance the state. Returns the kept
-        records as (network, update, loss, images seen by then)."""
+        """Check every value of ``losses`` [updates, steps] of the ``updates`` (images, labels) just done; record
+        them (``LossRecords``) and advance the state. Returns the kept records (network, update, loss, images seen)."""
         finite = torch.isfinite(losses)
         if not finite.all():
             row, stage = (~finite).nonzero()[0].tolist()
             raise self._non_finite(self.updates + row + 1, stage, f"loss {losses[row, stage].item()}")
-        records = []
-        u, seen = self.updates, self.state.images
-        d_steps = losses.shape[1] - 1  # 2 in the walkthrough's update (real, then fake), 1 with a PairedLoss
-        for (*d_losses, g), (real, _) in zip(losses.tolist(), updates, strict=True):
-            u += 1
-            seen += real.shape[:-1].numel() * self.trainer.world_size  # 1 image per update at batch size 1
-            # count each network's own steps: D's j-th step of update u is its (d_steps (u - 1) + j)-th
-            for j, d in enumerate(d_losses, 1):
-                if (d_steps * (u - 1) + j) % self.log_every == 0:
-                    records.append(("D", u, d, seen))
-            if u % self.log_every == 0:
-                records.append(("G", u, g, seen))
-        for network, update, value, _ in records:
-            self.progress[network].append((update, value))
-        self.state.advance(len(updates), seen - self.state.images)
-        # what the progress bar shows and the end of the run prints: D's two steps and G's step, means
-        self.last_losses = (losses[:, :-1].mean().item(), losses[:, -1].mean().item())
+        images = [real.shape[:-1].numel() * self.trainer.world_size for real, _ in updates]  # 1 each at batch size 1
+        records = self.records.add(losses, self.update.d_losses, self.updates, self.state.images, images)
+        self.state.advance(len(updates), sum(images))
         return records
 
     def _non_finite(self, update: int, stage: int, what: str) -> FloatingPointError:
         return DivergedError(
-            f"non-finite {what} in step '{self.steps[stage]}' of update {update} (epoch {self.current_epoch}); "
+            f"non-finite {what} in step '{self.update.steps[stage]}' of update {update} (epoch {self.current_epoch}); "
             "training stopped. Checkpoints written before this point are intact; "
             "lower the learning rate or check the data."
         )
@@ -314,7 +234,7 @@ class GAN(L.LightningModule):
                 "exactly; evaluate.py and generate.py still load it, and a new run can start from scratch"
             )
         self.state.load_state_dict(checkpoint["gan"]["state"])
-        self.progress = checkpoint["gan"]["progress"]
+        self.records.progress = checkpoint["gan"]["progress"]
 
     def on_train_start(self) -> None:
         if self.trainer.world_size > 1 and not self.state.restoring:

@@ -81,3 +81,31 @@ class TrainingState:
         if self._rng_to_restore is not None:
             set_rng_state(self._rng_to_restore)
             self._rng_to_restore = None
+
+
+class LossRecords:
+    """The losses a run keeps, as the walkthrough's ``progress`` lists do: each network's every ``log_every``-th
+    optimizer step, as (update, loss); and the last ``training_step``'s mean losses of D's steps and of G's."""
+
+    def __init__(self, log_every: int) -> None:
+        self.log_every = log_every
+        self.progress: dict[str, list[tuple[int, float]]] = {"D": [], "G": []}
+        self.last: tuple[float, float] | None = None
+
+    def add(self, losses: torch.Tensor, d_steps: int, updates: int, seen: int, images: list[int]) -> list[tuple]:
+        """Record ``losses`` [len(images), steps] of the updates after the first ``updates`` (``seen`` images so
+        far; ``images`` each one took): the first ``d_steps`` columns are D's losses, the last G's. Returns the
+        kept records as (network, update, loss, images seen by then)."""
+        records = []
+        for row, taken in zip(losses.tolist(), images, strict=True):
+            updates, seen = updates + 1, seen + taken
+            # count each network's own steps: D's j-th step of update u is its (d_steps (u - 1) + j)-th
+            for j, d in enumerate(row[:d_steps], 1):
+                if (d_steps * (updates - 1) + j) % self.log_every == 0:
+                    records.append(("D", updates, d, seen))
+            if updates % self.log_every == 0:
+                records.append(("G", updates, row[-1], seen))
+        for network, update, value, _ in records:
+            self.progress[network].append((update, value))
+        self.last = (losses[:, :d_steps].mean().item(), losses[:, -1].mean().item())
+        return records

@@ -132,8 +132,11 @@ def _choose(group: str, carried: dict, source: str, default: str) -> str:
     if not matches:
         where, wanted = group, wanted
         if group == "model":  # name the network no option builds (or, if each alone is, the pair)
-            generators = {g for g, _ in found.values()}
-            where, wanted = ("model.generator", wanted[0]) if wanted[0] not in generators else ("model", wanted)
+            generators, discriminators = {g for g, _ in found.values()}, {d for _, d in found.values()}
+            where, wanted = (
+                ("model.generator", wanted[0]) if wanted[0] not in generators
+                else ("model.discriminator", wanted[1]) if wanted[1] not in discriminators else ("model", wanted)
+            )  # fmt: skip
         raise UnsafeFileError(
             f"{source}: not loaded, because its config names {where}._target_={wanted!r}, which no option of "
             f"conf/{group}/ builds; a carried config may only build the project's own parts"

@@ -217,6 +217,13 @@ def _check_objective(cfg: DictConfig) -> None:
             "or train with data.batch_size > 1"
         )
     strengths = {k: OmegaConf.select(cfg, f"penalty.{k}", default=0) for k in ("r1", "r2", "gp")}
+    precision = str(OmegaConf.select(cfg, "trainer.precision", default="32-true"))
+    if any(strengths.values()) and precision in ("16", "16-mixed", "16-true"):
+        raise ConfigError(
+            f"trainer.precision={precision} with a gradient penalty: the penalty's input gradients "
+            "(torch.autograd.grad) are taken outside the float16 loss scaler and can underflow to 0; use "
+            "trainer.precision=bf16-mixed (no scaler) or 32-true"
+        )
     if any(strengths.values()) and not paired:
         on = ", ".join(f"penalty.{k}={v}" for k, v in strengths.items() if v)
         raise ConfigError(

@@ -1,0 +1,104 @@
+"""The two update algorithms, one object each: what one ``training_step`` does to D and G on one batch.
+
+``ThreeSteps`` is the walkthrough's update on D's probability (``loss=mse|bce``): three optimizer steps in its order.
+``PairedSteps`` is the update on D's logits (``loss=nonsaturating|hinge|wgan|rpgan``, a ``PairedLoss``): D judges a
+real and a fake batch in one step, with the gradient penalties when due, then G steps.
+
+Each is called with the ``GAN`` module, which owns the networks and Lightning's side (``toggled_optimizer``,
+``manual_backward``), and returns the values of its steps as one tensor, named by ``steps``: every one is checked for
+a NaN or an infinity (``GAN._count``); the first ``d_losses`` are D's losses and the last is G's, the ones recorded.
+"""
+
+import torch
+
+
+def step(gan, optimizer, loss: torch.Tensor) -> torch.Tensor:
+    """One optimizer step on ``loss``, through Lightning's ``manual_backward`` (precision plugins, DDP)."""
+    optimizer.zero_grad()
+    gan.manual_backward(loss)
+    optimizer.step()
+    return loss.detach()
+
+
+def fakes(gan, batch_shape, device, digits=()) -> torch.Tensor:
+    """G's samples for a fresh noise draw of ``batch_shape`` (and a conditional G's one-hot ``digits``)."""
+    return gan.generator(gan.noise(*batch_shape, gan.latent_dim, device=device), *digits)
+
+
+class ThreeSteps:
+    """The walkthrough's update, three optimizer steps:
+    (1) D on real images, target 1:                    minimise loss(D(x), 1)
+    (2) D on fakes G(z1), detached so G is untouched:   minimise loss(D(G(z1)), 0)
+    (3) G through D on a fresh z2, target 1:           minimise loss(D(G(z2)), 1)"""
+
+    steps = ("D on real", "D on fake", "G through D")
+    d_losses = 2
+    optimizer_steps = 3  # what Lightning's global_step (trainer.max_steps) counts per update
+
+    def __call__(self, gan, real, labels, opt_d, opt_g) -> torch.Tensor:
+        batch_shape = real.shape[:-1]  # packed (model.pack=m): D sees m samples per judgement
+        D, loss = gan.discriminator, gan.loss
+        with gan.toggled_optimizer(opt_d):
+            judged = D(real, *gan.condition(labels))  # a conditional GAN pairs real images with their digits
+            ones, zeros = torch.ones_like(judged), torch.zeros_like(judged)
+            d_real = step(gan, opt_d, loss(judged, ones))
+            digits = gan.random_digits(batch_shape)
+            with torch.no_grad():  # the walkthrough's G(z1).detach(): same values, no graph to build
+                fake = fakes(gan, batch_shape, real.device, digits)
+            d_fake = step(gan, opt_d, loss(D(fake, *digits), zeros))
+        with gan.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
+            digits = gan.random_digits(batch_shape)
+            g = step(gan, opt_g, loss(D(fakes(gan, batch_shape, real.device, digits), *digits), ones))
+        return torch.stack([d_real, d_fake, g])
+
+
+class PairedSteps:
+    """The update on D's logits, two optimizer steps (D's loss with its penalties is checked as a value of its own):
+    (1) D on a real batch and a fake batch together:   minimise L_D(D(x), D(G(z1))) + penalties (R1, R2, GP)
+    (2) G through D on a fresh z2:                     minimise L_G(D(x), D(G(z2)))
+    A conditional GAN draws its fakes as the real batch's digits, as R3GAN does: D compares a real 7 with a fake 7."""
+
+    steps = ("D on real and fake", "D with its penalties", "G through D")
+    d_losses = 1
+    optimizer_steps = 2
+
+    def __call__(self, gan, real, labels, opt_d, opt_g) -> torch.Tensor:
+        batch_shape = real.shape[:-1]
+        D, loss, penalty = gan.discriminator, gan.loss, gan.penalty
+        digits = gan.condition(labels)  # the real batch's, for its fakes too
+        with gan.toggled_optimizer(opt_d):
+            # the penalties differentiate D's logits with respect to its inputs: those require grad when one is due
+            due = penalty.due(gan.updates)
+            with torch.no_grad():
+                fake = fakes(gan, batch_shape, real.device, digits)
+            real_in = real.detach().requires_grad_(due and penalty.r1 > 0)
+            fake_in = fake.requires_grad_(due and penalty.r2 > 0)
+            real_logits, fake_logits = D.logits(real_in, *digits), D.logits(fake_in, *digits)
+            d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
+            total = (
+                self.penalised(gan, d_loss, real, fake, real_in, fake_in, real_logits, fake_logits, digits)
+                if due
+                else d_loss
+            )
+            step(gan, opt_d, total)
+        with gan.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
+            # relativistic pairing compares with D on the real batch again
+            fake = fakes(gan, batch_shape, real.device, digits)
+            real_logits = D.logits(real, *digits).float() if loss.uses_real_in_generator_step else None
+            g = step(gan, opt_g, loss.generator_loss(real_logits, D.logits(fake, *digits).float()))
+        return torch.stack([d_loss.detach(), total.detach(), g])
+
+    @staticmethod
+    def penalised(gan, d_loss, real, fake, real_in, fake_in, real_logits, fake_logits, digits) -> torch.Tensor:
+        """D's loss plus R1 on the real batch, R2 on the fake one and WGAN-GP on interpolates, each at its
+        scheduled strength."""
+        penalty = gan.penalty
+        strength = penalty.strength(gan.schedule.factor(gan.updates, gan.total_updates or 1))
+        total = d_loss
+        if penalty.r1:
+            total = total + strength * penalty.r1 / 2 * penalty.zero_centred(real_logits, real_in)
+        if penalty.r2:
+            total = total + strength * penalty.r2 / 2 * penalty.zero_centred(fake_logits, fake_in)
+        if penalty.gp:
+            total = total + strength * penalty.gp * penalty.one_centred(gan.discriminator.logits, real, fake, digits)
+        return total
