@@ -204,8 +204,13 @@ def test_a_carried_callback_writes_only_into_its_runs_checkpoints(trained_tiny_r
 def test_lightnings_restored_checkpoint_paths_are_dropped_and_only_checkpoint_files_removed(tmp_path, victim):
     from gan.training.checkpoints import AtomicCheckpointIO, forget_checkpoint_paths
 
-    state = {"best_model_path": f"local://{victim}", "best_k_models": {str(victim / "notes.txt"): 1.0},
-             "last_model_path": str(victim / "last.ckpt"), "kth_best_model_path": str(victim), "best_model_score": 1.0}
+    state = {
+        "best_model_path": f"local://{victim}",
+        "best_k_models": {str(victim / "notes.txt"): 1.0},
+        "last_model_path": str(victim / "last.ckpt"),
+        "kth_best_model_path": str(victim),
+        "best_model_score": 1.0,
+    }
     saved = forget_checkpoint_paths({"callbacks": {"ModelCheckpoint{'monitor': None}": dict(state)}})
     restored = saved["callbacks"]["ModelCheckpoint{'monitor': None}"]
     assert restored["best_model_path"] == "" and restored["best_k_models"] == {} and restored["last_model_path"] == ""

@@ -253,8 +253,10 @@ def test_an_infinite_penalty_is_reported_as_ds_penalised_step(tmp_path, monkeypa
         (("loss=bce", "penalty.r1=0.1", "data.batch_size=8"), r"penalty.r1=0.1 needs a loss on D's logits"),
         (("loss=rpgan",), r"loss=Relativistic .* the faithful mode \(data.batch_size=1\)"),
         (("schedule=linear",), r"schedule.shape=linear does not apply at data.batch_size=1"),
-        (("model=dcgan", "loss=rpgan", "penalty=r1_r2", "trainer.precision=16-mixed"),
-         r"trainer.precision=16-mixed with a gradient penalty"),  # fmt: skip
+        (
+            ("model=dcgan", "loss=rpgan", "penalty=r1_r2", "trainer.precision=16-mixed"),
+            r"trainer.precision=16-mixed with a gradient penalty",
+        ),  # fmt: skip
     ],
 )
 def test_an_objective_that_cannot_apply_is_refused_naming_its_key(overrides, message):
