@@ -171,7 +171,8 @@ def test_a_broken_cache_that_cannot_be_moved_aside_is_left_and_the_csv_parsed(ti
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(gan.file_safety.os, "replace", read_only)
-    assert torch.equal(load_csv(tiny_csv, tmp_path / "cache")[1], pixels)
+    with pytest.warns(UserWarning, match="cannot write the CSV cache"):
+        assert torch.equal(load_csv(tiny_csv, tmp_path / "cache")[1], pixels)
 
 
 def test_a_csv_too_large_for_the_memory_is_refused_before_it_is_parsed(tiny_csv, monkeypatch):

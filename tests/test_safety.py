@@ -486,6 +486,7 @@ def test_a_carried_data_folder_is_always_this_checkouts(tmp_path):
     assert cfg.data.train_csv == str(tmp_path / "a.csv") and cfg.data.data_dir == str(CHECKOUT / "data")
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # random bytes read as a pickle's header
 def test_every_way_a_checkpoint_is_damaged_reads_as_damage_and_a_loader_bug_keeps_its_traceback(tmp_path, monkeypatch):
     import random
 

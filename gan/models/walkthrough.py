@@ -22,7 +22,8 @@ class MnistDataset(Dataset):
         label = self.data_df.iloc[index, 0]
         target = torch.zeros(10)
         target[label] = 1.0
-        image_values = torch.FloatTensor(self.data_df.iloc[index, 1:].values) / 255.0
+        # the walkthrough's line; .copy(): pandas hands out a read-only view, which torch warns about
+        image_values = torch.FloatTensor(self.data_df.iloc[index, 1:].values.copy()) / 255.0
         return label, image_values, target
 
 
