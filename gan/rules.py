@@ -5,6 +5,7 @@ gan/training/config_checks.py checks a whole config with the same rules before a
 """
 
 import math
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -50,6 +51,20 @@ TRUNCATION = Rule(optional(lambda v: 0 < v <= 1), "in (0, 1] (1: none), or null"
 EVERY_MINUTES = Rule(optional(positive_number), "a finite number > 0, or null for epoch ends only")
 
 
+# a name that becomes a file name (data.name names the judge's file): no folders, no "..", no spaces
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+PLAIN_NAME = Rule(
+    lambda v: v is None or (isinstance(v, str) and NAME.fullmatch(v) is not None and ".." not in v),
+    "a plain name (letters, digits, _ . + -), or null: it names the judge's file",
+)
+# a gradient penalty's strength, and the least share of it that a decaying schedule keeps (gan/models/penalties.py)
+STRENGTH = Rule(lambda v: v == 0 or positive_number(v), "a finite number >= 0 (0: off)")
+FLOOR = Rule(lambda v: 0 <= v <= 1, "in [0, 1]: the least share of a penalty's strength that its schedule keeps")
+# a schedule's shape and where it ends (gan/models/schedules.py)
+SHAPES = ("constant", "linear", "cosine")
+SHAPE = Rule(lambda v: v in SHAPES, " or ".join(SHAPES))
+FINAL = Rule(lambda v: isinstance(v, int | float) and 0 <= v <= 1, "in [0, 1], a share of the starting value")
+
 # a picture's integer seed names its noise vector through torch.Generator().manual_seed, which takes 64 bits
 NOISE_SEED = Rule(lambda v: integer(v) and 0 <= v < 2**63, "an integer in 0 .. 2**63 - 1")
 
@@ -61,3 +76,5 @@ MAX_LATENT = 10_000  # noise values per sample
 MAX_WIDTH = 16_384  # units in a hidden layer, or channels of a convolution
 MAX_SETTINGS = 16  # truncation values measured in one evaluate.py command
 MAX_EXPORT = 100_000  # images written by one export (generate.py export, Run.export)
+MAX_GRID_SIDE = 16  # a sample panel of at most 16 x 16 images: larger ones take gigabytes to draw and show nothing more
+MAX_METRIC_SAMPLES = 100_000  # generated images per evaluation: 10x the papers' count, a few hundred MB

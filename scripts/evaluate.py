@@ -36,8 +36,7 @@ def main() -> None:
     import gan  # after the arguments: --help stays fast
     from gan.evaluation.metrics import describe_judge, format_table
     from gan.evaluation.plots import save_tradeoff
-    from gan.rules import MAX_SETTINGS
-    from gan.training.config_checks import MAX_METRIC_SAMPLES
+    from gan.rules import MAX_METRIC_SAMPLES, MAX_SETTINGS
 
     if args.samples is not None and not 2 <= args.samples <= MAX_METRIC_SAMPLES:
         raise ConfigError(f"--samples {args.samples}: must be in 2 .. {MAX_METRIC_SAMPLES:,}")

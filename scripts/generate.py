@@ -60,7 +60,7 @@ def parse_args(argv=None):
 def picture(run, args, parser):
     """The ``Samples`` a command draws, and the name of its files."""
     from gan.evaluation.explore import class_index
-    from gan.training.config_checks import MAX_GRID_SIDE
+    from gan.rules import MAX_GRID_SIDE
 
     a, b, psi = getattr(args, "seed_a", None), getattr(args, "seed_b", None), args.truncation
     if args.command == "interpolate":

@@ -10,7 +10,8 @@ import torch
 
 from gan.data.csv_files import CsvFormatError, read_csv
 from gan.errors import ConfigError
-from gan.training.config_checks import MAX_GRID_SIDE, check_config
+from gan.rules import MAX_GRID_SIDE
+from gan.training.config_checks import check_config
 from gan.training.fit import train
 from tests.conftest import compose_config, run_script, synthetic, tiny_run_config, write_csv
 

@@ -14,10 +14,7 @@ backward passes of every k. The strengths follow the learning rate's schedule (`
 
 import torch
 
-from gan.rules import POSITIVE_INT, Rule, positive_number
-
-STRENGTH = Rule(lambda v: v == 0 or positive_number(v), "a finite number >= 0 (0: off)")
-FLOOR = Rule(lambda v: 0 <= v <= 1, "in [0, 1]: the least share of a penalty's strength that its schedule keeps")
+from gan.rules import FLOOR, POSITIVE_INT, STRENGTH
 
 
 def _input_gradient(logits: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:

@@ -11,11 +11,7 @@ from 0), and stays there if training goes on. The Trainer steps it through Light
 
 import math
 
-from gan.rules import Rule
-
-SHAPES = ("constant", "linear", "cosine")
-SHAPE = Rule(lambda v: v in SHAPES, " or ".join(SHAPES))
-FINAL = Rule(lambda v: isinstance(v, int | float) and 0 <= v <= 1, "in [0, 1], a share of the starting value")
+from gan.rules import FINAL, SHAPE
 
 
 class Schedule:

@@ -13,16 +13,21 @@ from gan.data.mixtures import MixtureDataModule
 from gan.errors import ConfigError
 from gan.models.losses import PairedLoss
 from gan.models.nets import PointGenerator
-from gan.models.penalties import FLOOR, STRENGTH
-from gan.models.schedules import FINAL, SHAPE
 from gan.rules import (
     EMA_DECAY,
     EVERY_MINUTES,
+    FINAL,
+    FLOOR,
     LEAKY_SLOPE,
+    MAX_GRID_SIDE,
     MAX_LATENT,
+    MAX_METRIC_SAMPLES,
     MAX_WIDTH,
+    PLAIN_NAME,
     POSITIVE_INT,
     POSITIVE_NUMBER,
+    SHAPE,
+    STRENGTH,
     TRUNCATION,
     Rule,
     at_least,
@@ -31,18 +36,11 @@ from gan.rules import (
 )
 
 SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
-MAX_GRID_SIDE = 16  # a sample panel of at most 16 x 16 images: larger ones take gigabytes to draw and show nothing more
-MAX_METRIC_SAMPLES = 100_000  # generated images per evaluation: 10x the papers' count, a few hundred MB
 MAX_TIME = re.compile(r"\d+:\d{1,2}:\d{1,2}:\d{1,2}")  # Lightning's max_time string: days:hours:minutes:seconds
-NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")  # a name that becomes a file name: no folders, no "..", no spaces
 
 
 def _grid(v) -> bool:
     return len(v) == 2 and all(integer(n) and 1 <= n <= MAX_GRID_SIDE for n in v)
-
-
-def _name(v) -> bool:
-    return v is None or (isinstance(v, str) and NAME.fullmatch(v) is not None and ".." not in v)
 
 
 WIDTH = Rule(lambda v: integer(v) and 1 <= v <= MAX_WIDTH, f"an integer in 1 .. {MAX_WIDTH:,}")
@@ -77,7 +75,7 @@ CHECKS = {
     ),
     "metrics.truncation": TRUNCATION,
     "metrics.drs": Rule(lambda v: isinstance(v, bool), "true or false"),
-    "data.name": Rule(_name, "a plain name (letters, digits, _ . + -), or null: it names the judge's file"),
+    "data.name": PLAIN_NAME,
     "checkpoints.every_minutes": EVERY_MINUTES,
     "trainer.max_epochs": Rule(optional(lambda v: integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
     "trainer.max_steps": Rule(optional(lambda v: integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),
