@@ -5,6 +5,7 @@ from pathlib import Path
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from gan.errors import ConfigError
@@ -50,5 +51,7 @@ def compose(*overrides: str, config_name: str = "train"):
         key, _, value = override.partition("=")
         if key.lstrip("+~") == "experiment":
             check_experiments(value.strip("[]").split(","))
+    if GlobalHydra.instance().is_initialized():  # inside scripts/train.py's @hydra.main, whose config dir is conf/
+        return hydra_compose(config_name, overrides=list(overrides))
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         return hydra_compose(config_name, overrides=list(overrides))

@@ -39,8 +39,8 @@ def resumed_config(checkpoint: Path, saved: dict):
 
     from gan.training.saved_runs import checkpoint_config
 
-    saved_cfg = checkpoint_config(saved, checkpoint)
     texts = [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
+    saved_cfg = checkpoint_config(saved, checkpoint)
     changed, allowed = [], []
     for text, override in zip(texts, OverridesParser.create().parse_overrides(texts), strict=True):
         key, value = override.key_or_group, override.value()
