@@ -109,7 +109,7 @@ class Run:
         A 2D run returns the points of ``seeds`` (by default 0 .. 2,499, the training panel's) as a scatter over
         the mode centres; with ``drs``, that many fresh points that D keeps."""
         from gan.data.pictures import SCATTER_POINTS
-        from gan.models.sampling import draw
+        from gan.models.sampling import draw_fresh_kept, draw_seeds, draw_seeds_kept
 
         gan, cure = self.module, self._drs(drs, drs_percentile)
         if seeds is None:
@@ -117,14 +117,14 @@ class Run:
         seeds = _bounded_seeds(seeds)
         if gan.draws_points:
             if cure is not None:  # fresh proposals, as the metrics draw them
-                drawn = draw(gan, count=len(seeds), truncation=truncation, drs=cure)
+                drawn = draw_fresh_kept(gan, len(seeds), cure, truncation=truncation)
             else:
-                drawn = draw(gan, seeds, truncation=truncation)
+                drawn = draw_seeds(gan, seeds, truncation=truncation)
             return Samples(drawn.samples, drawn.seeds, 1, 1, means=self._data().mixture.means, noise=drawn.noise)
         if cure is not None:
-            drawn = draw(gan, itertools.count(), count=len(seeds), truncation=truncation, drs=cure)
+            drawn = draw_seeds_kept(gan, itertools.count(), len(seeds), cure, truncation=truncation)
         else:
-            drawn = draw(gan, seeds, digits=self._digits(digits, len(seeds)), truncation=truncation)
+            drawn = draw_seeds(gan, seeds, self._digits(digits, len(seeds)), truncation)
         cols = cols or min(len(seeds), 3 if len(seeds) == 6 else 8)  # six: the walkthrough's 2x3
         return Samples(drawn.samples, drawn.seeds, -(-len(seeds) // cols), cols, noise=drawn.noise, digits=drawn.digits)
 
@@ -175,13 +175,16 @@ class Run:
         recall, density, coverage, judge-FD, judge-IS), optionally with a sampling-time cure.
 
         >>> run.metrics()["modes"]"""
-        from gan.models.sampling import draw
+        from gan.models.sampling import draw_fresh, draw_fresh_kept
         from gan.training.from_config import metric_samples
 
         cure = self._drs(drs, drs_percentile, self.config.seed)
         count = samples or metric_samples(self.config, self._data())
         seed = self.config.seed if seed is None else seed
-        drawn = draw(self.module, count=count, seed=seed, truncation=truncation, drs=cure)
+        if cure is None:
+            drawn = draw_fresh(self.module, count, seed, truncation)
+        else:
+            drawn = draw_fresh_kept(self.module, count, cure, seed, truncation)
         values = self.scorer(drawn.samples, drawn.digits)
         if cure is not None:
             values["drs_acceptance"] = cure.acceptance  # the share of proposals DRS kept
@@ -236,20 +239,20 @@ class Run:
 
         >>> run.export("exported", count=100)"""
         from gan.evaluation.export import export_images
-        from gan.models.sampling import draw
+        from gan.models.sampling import draw_seeds
 
         if not (isinstance(count, int) and 1 <= count <= MAX_EXPORT):
             raise ConfigError(f"count={count}: must be an integer in 1 .. {MAX_EXPORT:,}")
         if self.module.draws_points:
             raise ConfigError(f"{self.folder} is a 2D run: its samples are points, not images to export")
-        drawn = draw(self.module, range(count), truncation=truncation)
+        drawn = draw_seeds(self.module, range(count), truncation=truncation)
         return export_images(drawn.samples, out or self.folder / f"export-{fmt}", fmt)
 
     def _picture(self, z, seeds, digits, truncation, labels=None) -> Samples:
         """One row of images for the vectors ``z`` (a path or arithmetic on ``seeds``)."""
-        from gan.models.sampling import draw
+        from gan.models.sampling import draw_noise
 
-        drawn = draw(self.module, noise=z, digits=digits, truncation=truncation)
+        drawn = draw_noise(self.module, z, digits, truncation)
         return Samples(drawn.samples, seeds, 1, len(z), labels=labels, noise=drawn.noise, digits=digits)
 
     def _digits(self, digits, count: int) -> list[int] | None:

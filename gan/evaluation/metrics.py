@@ -23,7 +23,7 @@ from gan.data.stacked import stack_codes
 from gan.evaluation.judge import JUDGE_FLOOR, untrustworthy
 from gan.evaluation.manifold import ManifoldMetrics
 from gan.logs import log
-from gan.models.sampling import draw
+from gan.models.sampling import draw_fresh, draw_fresh_kept
 from gan.models.sampling_cures import RejectionSampler
 
 LN_10 = math.log(10)  # the KL of a single class against uniform
@@ -151,7 +151,10 @@ class EpochMetrics(L.Callback):
         drs = None
         if self.drs:  # a fresh sampler each epoch: D has changed
             drs = RejectionSampler(pl_module.discriminator, seed=self.seed)
-        drawn = draw(pl_module, count=self.samples, seed=self.seed, truncation=self.truncation, drs=drs)
+        if drs is None:
+            drawn = draw_fresh(pl_module, self.samples, self.seed, self.truncation)
+        else:
+            drawn = draw_fresh_kept(pl_module, self.samples, drs, self.seed, self.truncation)
         values = self.metrics(drawn.samples, drawn.digits)
         images = pl_module.state.images
         self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, **values})

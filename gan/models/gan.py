@@ -19,7 +19,7 @@ from gan.data.pictures import SCATTER_POINTS, scatter_picture, tile
 from gan.errors import ConfigError, DivergedError
 from gan.models.losses import PairedLoss
 from gan.models.penalties import Penalty
-from gan.models.sampling import digits_in_turn, draw, noise_vectors, one_hot
+from gan.models.sampling import digits_in_turn, draw_noise, draw_seeds, noise_vectors, one_hot
 from gan.models.schedules import Schedule
 from gan.models.state import LossRecords, TrainingState
 from gan.models.update_steps import PairedSteps, ThreeSteps
@@ -139,8 +139,8 @@ class GAN(L.LightningModule):
 
     def sample(self, noise: torch.Tensor, digits: torch.Tensor | None = None) -> torch.Tensor:
         """Images for the vectors ``noise`` (and, for a conditional GAN, the ``digits``; None: in turn), through
-        ``sampling.draw``."""
-        return draw(self, noise=noise, digits=digits).samples
+        ``sampling.draw_noise``."""
+        return draw_noise(self, noise, digits).samples
 
     @property
     def progress(self) -> dict[str, list[tuple[int, float]]]:
@@ -205,7 +205,7 @@ class GAN(L.LightningModule):
 
     def points(self, count: int = SCATTER_POINTS) -> torch.Tensor:
         """``count`` points [count, 2] from seeds 0 .. count - 1: the scatter panel's, as ``generate.py`` draws them."""
-        return draw(self, range(count)).samples
+        return draw_seeds(self, range(count)).samples
 
     def on_train_epoch_end(self) -> None:
         if isinstance(self.logger, TensorBoardLogger) and self.draws_points:

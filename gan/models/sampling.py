@@ -1,5 +1,7 @@
 """Samples from a GAN: the one path from noise to pictures (noise -> truncation -> generator -> DRS), taken by the
-training panels, the metrics, ``gan.api.Run`` and the scripts (``draw``).
+training panels, the metrics, ``gan.api.Run`` and the scripts. Three ways in: integer seeds (``draw_seeds``), a count
+of fresh vectors (``draw_fresh``), vectors given (``draw_noise``); DRS wraps the first two (``draw_seeds_kept``,
+``draw_fresh_kept``). All draw in eval mode, from the GAN's ``sampler`` (G, or its moving average).
 
 A picture is named by integer seeds: seed ``s`` is ``noise(latent_dim, generator=torch.Generator().manual_seed(s))``,
 drawn on the CPU, so the same seed gives the same image in every command and on every device.
@@ -62,7 +64,7 @@ def render(generator, noise: torch.Tensor, digits: torch.Tensor | None = None, b
 
 @dataclass
 class Drawn:
-    """What ``draw`` returns: the samples, the digit each was asked for (a conditional GAN; else None), and the
+    """What each ``draw_*`` returns: the samples, the digit each was asked for (a conditional GAN; else None), and the
     integer seeds that name them (None for fresh noise or given vectors)."""
 
     samples: torch.Tensor  # [N, channels * 784] images in [0, 1], or [N, 2] points of a 2D mixture
@@ -71,76 +73,72 @@ class Drawn:
     noise: torch.Tensor | None  # the vectors given to G, after truncation (None when DRS drew fresh ones)
 
 
-def draw(
-    gan,
-    seeds: Iterable[int] | None = None,
-    *,
-    count: int | None = None,
-    seed: int = 0,
-    noise: torch.Tensor | None = None,
-    digits=None,
-    truncation: float | None = None,
-    drs: RejectionSampler | None = None,
-    batch_size: int | None = None,
-) -> Drawn:
-    """Samples of ``gan`` (a ``GAN``: its ``sampler``, ``noise``, ``latent_dim``, ``classes``), in eval mode.
+def draw_seeds(gan, seeds: Iterable[int], digits=None, truncation: float | None = None, batch_size=None) -> Drawn:
+    """The samples of integer ``seeds``, each naming its vector (``noise_vectors``): the panel's and the scripts'
+    pictures. ``batch_size`` None: a 2D picture's points all at once, images one at a time, so that a seed gives the
+    same image in every command."""
+    seeds = list(seeds)
+    return _drawn(gan, _truncated(gan, noise_vectors(gan.noise, gan.latent_dim, seeds), truncation), digits, seeds,
+                  batch_size)  # fmt: skip
 
-    The noise, one of three:
-    - ``seeds``: integer seeds, each naming its vector (``noise_vectors``): the panel's and the scripts' pictures;
-    - ``count`` fresh vectors from one random generator seeded with ``seed``: the metrics' samples;
-    - ``noise``: vectors given, e.g. a path between two seeds.
-    ``digits``: a conditional GAN's, as integers or rows [N, classes] (one-hot or mixed); None: in turn.
-    ``truncation``: psi, each vector pulled towards the noise's centre. ``drs``: keep what the GAN's own D accepts;
-    with ``count``, fresh proposals until ``count`` are kept; with ``seeds`` (possibly endless, e.g.
-    ``itertools.count()``), the first ``count`` seeds it keeps.
-    ``batch_size``: None draws fresh samples ``BATCH`` at a time, a 2D picture's points all at once, and anything
-    else one vector at a time, so that a seed gives the same image in every command.
-    """
-    if sum(source is not None for source in (seeds, noise)) + (count is not None and seeds is None) != 1:
-        raise ValueError("draw: give one of seeds, count or noise")
-    if drs is not None and gan.classes is not None:
+
+def draw_fresh(gan, count: int, noise_seed: int = 0, truncation: float | None = None, batch_size=None) -> Drawn:
+    """``count`` fresh samples from one random generator seeded with ``noise_seed``: the metrics' samples, drawn
+    ``BATCH`` at a time (a conditional GAN's digits in turn)."""
+    z = gan.noise(count, gan.latent_dim, generator=torch.Generator().manual_seed(noise_seed))
+    return _drawn(gan, _truncated(gan, z, truncation), None, None, batch_size or BATCH)
+
+
+def draw_noise(gan, noise: torch.Tensor, digits=None, truncation: float | None = None, batch_size=None) -> Drawn:
+    """The samples of the vectors ``noise`` given, e.g. a path between two seeds or seed arithmetic."""
+    return _drawn(gan, _truncated(gan, noise, truncation), digits, None, batch_size)
+
+
+def draw_fresh_kept(gan, count: int, drs: RejectionSampler, noise_seed: int = 0, truncation=None, batch_size=None):
+    """``count`` fresh samples that the GAN's own D accepts (discriminator rejection sampling): the metrics' DRS."""
+    _check_drs(gan)
+    random = torch.Generator().manual_seed(noise_seed)
+
+    def proposals(n: int) -> torch.Tensor:
+        z = _truncated(gan, gan.noise(n, gan.latent_dim, generator=random), truncation)
+        return render(gan.sampler, z, None, batch_size or BATCH)
+
+    return Drawn(drs.draw(proposals, count), None, None, None)
+
+
+def draw_seeds_kept(gan, seeds: Iterable[int], count: int, drs: RejectionSampler, truncation=None, batch_size=None):
+    """The first ``count`` of ``seeds`` (possibly endless, e.g. ``itertools.count()``) whose samples D accepts."""
+    _check_drs(gan)
+
+    def pictures(chosen) -> torch.Tensor:
+        return draw_seeds(gan, chosen, truncation=truncation, batch_size=batch_size).samples
+
+    drs.warm_up(lambda n: pictures(range(DRS_SEED_START, DRS_SEED_START + n)))
+    candidates, kept, tried = iter(seeds), [], 0
+    while len(kept) < count:
+        block = list(itertools.islice(candidates, DRS_SEED_BLOCK * drs.pack))
+        if not block or tried > 100 * count:
+            raise ConfigError(f"DRS kept {len(kept)} of the first {tried} seeds: lower the DRS percentile")
+        kept += [s for s, keep in zip(block, drs.accept(pictures(block)).tolist(), strict=True) if keep]
+        tried += len(block)
+    return draw_seeds(gan, kept[:count], truncation=truncation, batch_size=batch_size)
+
+
+def _check_drs(gan) -> None:
+    if gan.classes is not None:
         raise ConfigError("DRS needs an unconditional GAN: a conditional D judges a sample with its digit")
-    if drs is not None and noise is not None:
-        raise ValueError("draw: DRS chooses among seeds or fresh noise, not among given vectors")
-    points = getattr(gan, "draws_points", False)
 
-    def vectors(chosen=None, n=None, random=None) -> torch.Tensor:
-        z = (
-            noise_vectors(gan.noise, gan.latent_dim, chosen)
-            if chosen is not None
-            else gan.noise(n, gan.latent_dim, generator=random)
-        )
-        return z if truncation is None else truncate(z, truncation, gan.noise.centre)
 
-    def generate(z: torch.Tensor, size: int | None) -> torch.Tensor:
-        return render(gan.sampler, z, None, size or (len(z) if points else 1))
+def _truncated(gan, z: torch.Tensor, truncation: float | None) -> torch.Tensor:
+    return z if truncation is None else truncate(z, truncation, gan.noise.centre)
 
-    if drs is not None and seeds is None:  # fresh proposals: the metrics' DRS
-        random = torch.Generator().manual_seed(seed)
-        return Drawn(
-            drs.draw(lambda n: generate(vectors(n=n, random=random), batch_size or BATCH), count), None, None, None
-        )
-    if drs is not None:  # the first `count` of the given seeds that D accepts
-        drs.warm_up(lambda n: generate(vectors(range(DRS_SEED_START, DRS_SEED_START + n)), batch_size))
-        candidates, kept, tried = iter(seeds), [], 0
-        while len(kept) < count:
-            block = list(itertools.islice(candidates, DRS_SEED_BLOCK * drs.pack))
-            if not block or tried > 100 * count:
-                raise ConfigError(f"DRS kept {len(kept)} of the first {tried} seeds: lower the DRS percentile")
-            mask = drs.accept(generate(vectors(block), batch_size)).tolist()
-            kept += [s for s, keep in zip(block, mask, strict=True) if keep]
-            tried += len(block)
-        return draw(gan, kept[:count], truncation=truncation, batch_size=batch_size)
-    if seeds is not None:
-        seeds = list(seeds)
-        z = vectors(seeds)
-    elif noise is not None:
-        z = noise if truncation is None else truncate(noise, truncation, gan.noise.centre)
-    else:
-        z = vectors(n=count, random=torch.Generator().manual_seed(seed))
-        batch_size = batch_size or BATCH
+
+def _drawn(gan, z: torch.Tensor, digits, seeds, batch_size) -> Drawn:
+    """``Drawn`` for the vectors ``z`` (and a conditional GAN's ``digits``: integers or rows [N, classes], one-hot or
+    mixed; None: in turn)."""
     if gan.classes is None:
-        return Drawn(generate(z, batch_size), None, seeds, z)
+        points = getattr(gan, "draws_points", False)
+        return Drawn(render(gan.sampler, z, None, batch_size or (len(z) if points else 1)), None, seeds, z)
     wanted = digits_in_turn(len(z), gan.classes) if digits is None else torch.as_tensor(digits)
     rows = wanted.to(z.dtype) if wanted.ndim == 2 else one_hot(wanted, gan.classes, z.dtype)
     samples = render(gan.sampler, z, rows, batch_size or 1)
