@@ -19,7 +19,12 @@ UNNAMED_KEYS = {"resume", "sweep", "+sweep", "threads", "metrics.samples", "trai
 
 def is_faithful(cfg) -> bool:
     """Does ``cfg`` train in the faithful mode, the walkthrough's loop of one image per update (models/faithful.py)?"""
-    return cfg.data.batch_size == 1
+    return faithful_batch(cfg.data.batch_size)
+
+
+def faithful_batch(batch_size: int) -> bool:
+    """Is ``batch_size`` the faithful mode's: one image per update, walked in chunks (``is_faithful``)?"""
+    return batch_size == 1
 
 
 def in_checkout(path: str) -> str:

@@ -160,13 +160,17 @@ def load_tensors(path: str | os.PathLike, map_location="cpu"):
     executed; a truncated or corrupt file raises torch's own error."""
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        # a pickle that names a function or class to call (GLOBAL) would run code; other refusals are damage
-        calls = [line.strip() for line in str(error).splitlines() if "global" in line.lower()]
+    except pickle.UnpicklingError:
+        # a pickle that names a function or class to call (GLOBAL) outside torch's safe list would run code; any other
+        # refusal is damage. torch lists those globals itself, without unpickling anything
+        try:
+            calls = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except DAMAGED_FILE_ERRORS:  # not even an archive torch can list: damage, as torch.load said
+            calls = []
         if not calls:
             raise
         raise UnsafeFileError(
-            f"{path}: not loaded, because loading it would run code it carries ({calls[0].rstrip('.')}); "
+            f"{path}: not loaded, because loading it would run code it carries (it names {calls[0]}); "
             "this project only loads files of tensors and plain values"
         ) from None
 

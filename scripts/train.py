@@ -197,12 +197,13 @@ def _check_folders(argv: list[str]) -> None:
     process's (its lock is taken here); a sweep's jobs must not share one folder. A refused command changes
     nothing."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
 
     from gan.training.run_folders import continues_in_place
 
     try:
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
-    except Exception:  # a malformed override: Hydra reports it, with its grammar's message
+    except OverrideParseException:  # a malformed override: Hydra reports it, with its grammar's message
         return
     multirun = any(a in ("-m", "--multirun") for a in argv)
     given = {o.key_or_group: o.value() for o in overrides}

@@ -6,6 +6,8 @@ import lightning as L
 import numpy as np
 import torch
 
+from gan.config import faithful_batch
+
 
 def usable_rows(rows: int, images_per_update: int, pack: int) -> int:
     """How many of an epoch's ``rows`` make updates: the last, short update keeps whole packs only."""
@@ -113,7 +115,7 @@ class UpdatesDataModule(L.LightningDataModule):
             images,
             labels,
             self.images_per_update,
-            self.chunk_size if self.batch_size == 1 else None,  # the faithful mode's chunks (gan/models/faithful.py)
+            self.chunk_size if faithful_batch(self.batch_size) else None,  # the faithful mode: chunks
             self.shuffle,
             self.seed,
             self._position,

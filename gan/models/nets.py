@@ -84,6 +84,14 @@ class Critic(nn.Module):
         return torch.sigmoid(self.logits(*inputs))
 
 
+def _mlp_critic(in_dim, hidden_dim, leaky_slope, layer_norm, minibatch_std, spectral_norm) -> nn.Sequential:
+    """The walkthrough's D as logits: in_dim -> hidden_dim -> 1, the cures' switches applied (both MLP Ds)."""
+    model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std, sigmoid=False)
+    if spectral_norm:
+        _spectral_norm(model)
+    return model
+
+
 class Discriminator(Critic):
     """image [..., channels * 784] -> probability that it is real [..., 1] (packed: [..., N / pack, 1])."""
 
@@ -101,10 +109,8 @@ class Discriminator(Critic):
         super().__init__()
         _check_positive(image_channels=image_channels, pack=pack)
         self.pack = pack
-        in_dim = image_channels * image_dim * pack
-        self.model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std, sigmoid=False)
-        if spectral_norm:
-            _spectral_norm(self.model)
+        self.model = _mlp_critic(image_channels * image_dim * pack, hidden_dim, leaky_slope, layer_norm, minibatch_std,
+                                 spectral_norm)  # fmt: skip
 
     def logits(self, images):
         return self.model(pack_samples(images, self.pack))
@@ -150,9 +156,7 @@ class ConditionalDiscriminator(Critic):
         _check_positive(image_channels=image_channels, pack=pack)
         self.classes, self.pack = classes, pack
         in_dim = (image_channels * image_dim + classes) * pack
-        self.model = _mlp(in_dim, hidden_dim, 1, leaky_slope, layer_norm, minibatch_std, sigmoid=False)
-        if spectral_norm:
-            _spectral_norm(self.model)
+        self.model = _mlp_critic(in_dim, hidden_dim, leaky_slope, layer_norm, minibatch_std, spectral_norm)
 
     def logits(self, images, labels):
         return self.model(pack_samples(torch.cat([images, labels], dim=-1), self.pack))
