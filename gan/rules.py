@@ -65,6 +65,12 @@ SHAPES = ("constant", "linear", "cosine")
 SHAPE = Rule(lambda v: v in SHAPES, " or ".join(SHAPES))
 FINAL = Rule(lambda v: isinstance(v, int | float) and 0 <= v <= 1, "in [0, 1], a share of the starting value")
 
+# a ramp of R3GAN's schedule (gan/models/schedules.py Ramp): values >= 0, over a positive count of images
+RAMP_VALUE = Rule(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0,
+                  "a finite number >= 0")  # fmt: skip
+RAMP_IMAGES = Rule(at_least(1), "an integer >= 1 (images seen over which the value moves)")
+RAMP_SHAPE = Rule(lambda v: v in ("cosine", "linear"), "cosine or linear")
+
 # a picture's integer seed names its noise vector through torch.Generator().manual_seed, which takes 64 bits
 NOISE_SEED = Rule(lambda v: integer(v) and 0 <= v < 2**63, "an integer in 0 .. 2**63 - 1")
 

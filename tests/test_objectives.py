@@ -276,3 +276,59 @@ def test_every_loss_on_logits_trains_a_run_and_writes_its_record(tmp_path, loss)
 def test_a_decaying_schedule_needs_a_length(tmp_path):
     with pytest.raises(ConfigError, match="has no length"):
         fit_trainer(ring_config(*MODERN, "trainer.max_epochs=-1"), tmp_path / "r")
+
+
+# --- R3GAN's ramps: each hyperparameter over the images seen ---------------------------------------------------
+
+
+def test_a_cosine_ramp_has_r3gans_known_values():
+    from gan.models.schedules import Ramp
+
+    lr = Ramp(2e-4, 5e-5, 1000)
+    assert lr.value(0) == 2e-4 and lr.value(1000) == 5e-5 and lr.value(5000) == 5e-5  # and stays there
+    assert lr.value(500) == pytest.approx((2e-4 + 5e-5) / 2)  # half way in images, half way in value
+    # R3GAN's cosine_decay_with_warmup(cur_nimg, base, total, final): base + (1 - 0.5 (1 + cos(pi n / N))) (final - base)
+    assert lr.value(250) == pytest.approx(2e-4 + (1 - 0.5 * (1 + math.cos(math.pi / 4))) * (5e-5 - 2e-4))
+    beta2 = Ramp(0.9, 0.99, 1000)  # rising
+    assert beta2.value(0) == 0.9 and beta2.value(1000) == pytest.approx(0.99) and beta2.value(100) > 0.9
+    assert Ramp(1.0, 0.0, 10, "linear").value(3) == pytest.approx(0.7)
+    with pytest.raises(ConfigError, match="ramp images=0 is invalid"):
+        Ramp(1, 0, 0)
+
+
+def test_ramps_set_each_optimizers_lr_and_beta2_and_the_ema_decay_from_its_half_life():
+    from gan.models.schedules import Ramp, Ramps
+
+    ramps = Ramps(lr=Ramp(2e-4, 5e-5, 1000), beta2=Ramp(0.9, 0.99, 1000), ema_half_life=Ramp(0, 1000, 1000))
+    optimizers = [torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0, betas=(0.0, 0.5)) for _ in "dg"]
+    ramps.apply(optimizers, 1000)
+    for optimizer in optimizers:
+        group = optimizer.param_groups[0]
+        assert group["lr"] == 5e-5 and group["betas"] == (0.0, pytest.approx(0.99))
+    assert ramps.ema_decay(0, 64) == 0.0  # a half-life of 0: the average is G itself
+    assert ramps.ema_decay(1000, 64) == pytest.approx(0.5 ** (64 / 1000))  # 1,000 images halve a weight's past
+
+
+def test_a_run_with_r3gans_ramps_ends_at_their_final_values(tmp_path):
+    from gan.models.schedules import Ramp
+
+    cfg = ring_config("loss=rpgan", "penalty=r1_r2", "ramps=r3gan", "max_images=2000", "ramps.lr.images=1000",
+                      "ramps.beta2.images=1000", "ramps.gamma.images=1000", "ramps.ema_half_life.images=1000")  # fmt: skip
+    trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")
+    assert module.state.images == 2000 and module.ema_generator is not None
+    for optimizer in trainer.optimizers:  # set before the last update, at 1,900 images: past the ramps' 1,000
+        assert optimizer.param_groups[0]["lr"] == 5e-5 and optimizer.param_groups[0]["betas"][1] == pytest.approx(0.99)
+    assert module.ema_decay_now == pytest.approx(0.5 ** (100 / 250_000))
+    assert Ramp(0.05, 0.005, 1000).value(1900) == 0.005  # the gamma its last D step used
+
+
+def test_a_ramp_that_would_fight_another_setting_is_refused():
+    for overrides, message in [
+        (("ramps=r3gan", "schedule=linear"), "ramps.lr sets the learning rate itself"),
+        (("ramps=r3gan", "optimizer=sgd"), "ramps.beta2 ramps Adam's beta2"),
+        (("ramps=r3gan", "penalty=none"), "ramps.gamma ramps the strength of R1 and R2"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            check_config(compose_config("model=dcgan", "loss=rpgan", "penalty=r1_r2", *overrides))
+    with pytest.raises(ConfigError, match="ramps=.* does not apply at data.batch_size=1"):
+        check_config(compose_config("ramps=r3gan", "model=improved"))

@@ -20,7 +20,7 @@ from gan.errors import ConfigError, DivergedError
 from gan.models.losses import PairedLoss
 from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw_noise, draw_seeds, noise_vectors, one_hot
-from gan.models.schedules import Schedule
+from gan.models.schedules import Ramps, Schedule
 from gan.models.state import LossRecords, TrainingState
 from gan.models.update_steps import PairedSteps, ThreeSteps
 from gan.rules import EMA_DECAY, POSITIVE_INT
@@ -42,11 +42,12 @@ class GAN(L.LightningModule):
         max_images: int | None = None,  # stop once this many real images have been seen (None: no limit)
         penalty: Penalty | None = None,  # gradient penalties on D (R1, R2, GP); None: none
         schedule: Schedule | None = None,  # the learning rate's (and the penalties') schedule; None: constant
+        ramps: Ramps | None = None,  # R3GAN's: lr, gamma, beta2, EMA half-life over images seen; None: none
     ):
         super().__init__()
         POSITIVE_INT.check("log_every", log_every)
         EMA_DECAY.check("model.ema_decay", ema_decay)
-        self.penalty, self.schedule = penalty or Penalty(), schedule or Schedule()
+        self.penalty, self.schedule, self.ramps = penalty or Penalty(), schedule or Schedule(), ramps or Ramps()
         self.paired = isinstance(loss, PairedLoss)
         if self.penalty.active and not self.paired:
             raise ConfigError(
@@ -60,9 +61,12 @@ class GAN(L.LightningModule):
         self.total_updates: int | None = None  # the run's length, for the schedule (configure_optimizers)
         # G's weights averaged over updates (BatchNorm statistics too): smoother than G's last step, so its
         # samples are cleaner and swing less between modes. Every image of the run comes from `sampler`.
+        # With a ramped half-life (ramps.ema_half_life) the decay is set before each update (``ema_decay_now``).
+        self.ema_decay_now = ema_decay
+        average = get_ema_multi_avg_fn(ema_decay) if ema_decay is not None else self._ramped_average
         self.ema_generator = (
-            AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
-            if ema_decay is not None
+            AveragedModel(generator, multi_avg_fn=average, use_buffers=True)
+            if ema_decay is not None or self.ramps.ema_half_life is not None
             else None
         )
         self.latent_dim = generator.latent_dim
@@ -161,9 +165,21 @@ class GAN(L.LightningModule):
     def random_digits(self, batch_shape):
         return () if self.classes is None else self.condition(torch.randint(0, self.classes, batch_shape))
 
+    def _ramped_average(self, averaged: list, current: list, _) -> None:
+        for ema, weight in zip(averaged, current, strict=True):
+            if ema.is_floating_point():
+                ema.lerp_(weight, 1 - self.ema_decay_now)
+            else:  # a count (BatchNorm's batches tracked): G's own
+                ema.copy_(weight)
+
     def training_step(self, batch, batch_idx):
         real, labels = batch
         opt_d, opt_g = self.optimizers()
+        if self.ramps.any:  # R3GAN's schedule, at the images seen before this update
+            self.ramps.apply((opt_d.optimizer, opt_g.optimizer), self.state.images)
+            if self.ramps.ema_half_life is not None:
+                per_update = real.shape[:-1].numel() * self.trainer.world_size
+                self.ema_decay_now = self.ramps.ema_decay(self.state.images, per_update)
         losses = self.update(self, real, labels, opt_d, opt_g)
         if self.ema_generator is not None:
             self.ema_generator.update_parameters(self.generator)

@@ -92,13 +92,16 @@ class PairedSteps:
     def penalised(gan, d_loss, real, fake, real_in, fake_in, real_logits, fake_logits, digits) -> torch.Tensor:
         """D's loss plus R1 on the real batch, R2 on the fake one and WGAN-GP on interpolates, each at its
         scheduled strength."""
-        penalty = gan.penalty
+        penalty, gamma = gan.penalty, gan.ramps.gamma
         strength = penalty.strength(gan.schedule.factor(gan.updates, gan.total_updates or 1))
+        r1, r2 = penalty.r1, penalty.r2
+        if gamma is not None:  # R3GAN's ramped gamma in place of r1 and r2 (those only switch each on)
+            r1, r2 = (gamma.value(gan.state.images) if on else 0.0 for on in (r1, r2))
         total = d_loss
-        if penalty.r1:
-            total = total + strength * penalty.r1 / 2 * penalty.zero_centred(real_logits, real_in)
-        if penalty.r2:
-            total = total + strength * penalty.r2 / 2 * penalty.zero_centred(fake_logits, fake_in)
+        if r1:
+            total = total + strength * r1 / 2 * penalty.zero_centred(real_logits, real_in)
+        if r2:
+            total = total + strength * r2 / 2 * penalty.zero_centred(fake_logits, fake_in)
         if penalty.gp:
             total = total + strength * penalty.gp * penalty.one_centred(gan.discriminator.logits, real, fake, digits)
         return total

@@ -8,7 +8,8 @@ A run folder from elsewhere is data. Its config is not trusted, resolved or inst
    is refused.
 2. **Compose.** The config is composed from this checkout's ``conf/`` with those choices, as ``train.py`` would.
 3. **Values.** From the carried config only plain values are taken (numbers, strings, booleans, lists), for keys
-   of the composed config and new plain keys beside them. Refused, naming the key: a ``_target_`` (or any ``_``-key)
+   of the composed config, and for arguments its classes take that conf/ leaves at their defaults
+   (``+trainer.X=...``); any other key is left out, with a warning. Refused, naming the key: a ``_target_`` (or any ``_``-key)
    that differs from the composed one; an interpolation or resolver call (``${...}``), except, in a run folder's
    ``.hydra/config.yaml`` (which Hydra writes unresolved), a plain reference to another key or the text conf/ itself
    has there; a mapping where a value belongs or the reverse.
@@ -23,10 +24,12 @@ run saved before they existed take conf/'s default, which does what that run did
 """
 
 import functools
+import inspect
 import re
 from pathlib import Path
 
 import yaml
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -55,7 +58,7 @@ FROM_HERE = {"data.data_dir", "data.download", "data.mirrors", "resume"}
 # its CSVs are this checkout's
 CSV_KEYS = {"data.train_csv", "data.test_csv"}
 # the groups a carried config's choices are recognised in, and the key (under the group's node) that names the class
-GROUPS = ("data", "loss", "penalty", "optimizer", "schedule", "noise", "trainer")
+GROUPS = ("data", "loss", "penalty", "optimizer", "schedule", "ramps", "noise", "trainer")
 MAX_DEPTH = 32  # no config of this project nests deeper than 5; a deeper one is refused before any recursion
 # a callback's file name: letters, digits and Lightning's {metric} fields; no folders
 FILE_NAME = re.compile(r"[A-Za-z0-9_{}=.+-]+")
@@ -240,9 +243,24 @@ def _overlay(ours, theirs, key: str, source: str, references: bool):
             continue
         if name in ours:
             rebuilt[name] = _overlay(ours[name], value, child, source, references)
-        else:
+        elif _takes(ours.get("_target_"), str(name)):  # an argument conf/ leaves at its default: +trainer.X=...
             rebuilt[name] = _plain(value, child, source, references)
+        else:  # nothing would read it: a key since removed, or one no class here takes
+            _plain(value, child, source, references)
+            log.warning(f"WARNING: {source} sets {child}, which this checkout's config does not have: left out")
     return rebuilt
+
+
+@functools.cache
+def _takes(target: str | None, name: str) -> bool:
+    """Does the class (or function) conf/ names as ``target`` take an argument ``name``?"""
+    if target is None:
+        return False
+    try:
+        parameters = inspect.signature(get_object(target)).parameters
+    except (ImportError, ValueError, TypeError):  # not importable here, or no signature to read
+        return False
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 # --- 4. paths ----------------------------------------------------------------------------------------------------

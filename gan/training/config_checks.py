@@ -108,6 +108,7 @@ FAITHFUL_REFUSES = {
     ),
     "trainer.precision": (lambda v: str(v) in ("32-true", "32"), "mixed precision needs batched updates"),
     "schedule.shape": (lambda v: v in (None, "constant"), "a schedule steps once per batched update"),
+    "ramps": (lambda v: not v, "ramps apply once per batched update"),
 }
 _ABSENT = object()
 
@@ -215,6 +216,19 @@ def _check_objective(cfg: DictConfig) -> None:
             "or train with data.batch_size > 1"
         )
     strengths = {k: OmegaConf.select(cfg, f"penalty.{k}", default=0) for k in ("r1", "r2", "gp")}
+    ramps = OmegaConf.select(cfg, "ramps", default=None)
+    if ramps:
+        shape = OmegaConf.select(cfg, "schedule.shape", default="constant")
+        if ramps.get("lr") is not None and shape != "constant":
+            raise ConfigError(
+                f"ramps.lr sets the learning rate itself: schedule={shape} would fight it; use schedule=constant"
+            )
+        if ramps.get("beta2") is not None and "Adam" not in str(OmegaConf.select(cfg, "optimizer._target_")):
+            raise ConfigError(
+                "ramps.beta2 ramps Adam's beta2: use an Adam optimizer (optimizer=adam), or ramps.beta2=null"
+            )
+        if ramps.get("gamma") is not None and not (strengths["r1"] or strengths["r2"]):
+            raise ConfigError("ramps.gamma ramps the strength of R1 and R2: switch them on (penalty=r1_r2)")
     precision = str(OmegaConf.select(cfg, "trainer.precision", default="32-true"))
     if any(strengths.values()) and precision in ("16", "16-mixed", "16-true"):
         raise ConfigError(

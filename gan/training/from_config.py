@@ -34,6 +34,7 @@ def build_module(cfg: DictConfig) -> GAN:
         max_images=cfg.max_images,
         penalty=instantiate(cfg.penalty),
         schedule=instantiate(cfg.schedule),
+        ramps=instantiate(cfg.ramps),
     )
 
 
