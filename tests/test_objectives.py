@@ -287,7 +287,7 @@ def test_a_cosine_ramp_has_r3gans_known_values():
     lr = Ramp(2e-4, 5e-5, 1000)
     assert lr.value(0) == 2e-4 and lr.value(1000) == 5e-5 and lr.value(5000) == 5e-5  # and stays there
     assert lr.value(500) == pytest.approx((2e-4 + 5e-5) / 2)  # half way in images, half way in value
-    # R3GAN's cosine_decay_with_warmup(cur_nimg, base, total, final): base + (1 - 0.5 (1 + cos(pi n / N))) (final - base)
+    # R3GAN's cosine_decay_with_warmup(n, base, N, final): base + (1 - 0.5 (1 + cos(pi n / N))) (final - base)
     assert lr.value(250) == pytest.approx(2e-4 + (1 - 0.5 * (1 + math.cos(math.pi / 4))) * (5e-5 - 2e-4))
     beta2 = Ramp(0.9, 0.99, 1000)  # rising
     assert beta2.value(0) == 0.9 and beta2.value(1000) == pytest.approx(0.99) and beta2.value(100) > 0.9
@@ -312,8 +312,8 @@ def test_ramps_set_each_optimizers_lr_and_beta2_and_the_ema_decay_from_its_half_
 def test_a_run_with_r3gans_ramps_ends_at_their_final_values(tmp_path):
     from gan.models.schedules import Ramp
 
-    cfg = ring_config("loss=rpgan", "penalty=r1_r2", "ramps=r3gan", "max_images=2000", "ramps.lr.images=1000",
-                      "ramps.beta2.images=1000", "ramps.gamma.images=1000", "ramps.ema_half_life.images=1000")  # fmt: skip
+    budgets = [f"ramps.{k}.images=1000" for k in ("lr", "beta2", "gamma", "ema_half_life")]
+    cfg = ring_config("loss=rpgan", "penalty=r1_r2", "ramps=r3gan", "max_images=2000", *budgets)
     trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")
     assert module.state.images == 2000 and module.ema_generator is not None
     for optimizer in trainer.optimizers:  # set before the last update, at 1,900 images: past the ramps' 1,000
