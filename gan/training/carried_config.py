@@ -10,9 +10,9 @@ A run folder from elsewhere is data. Its config is not trusted, resolved or inst
 3. **Values.** From the carried config only plain values are taken (numbers, strings, booleans, lists), for keys
    of the composed config, and for arguments its classes take that conf/ leaves at their defaults
    (``+trainer.X=...``); any other key is left out, with a warning. Refused, naming the key: a ``_target_`` (or
-   any ``_``-key) that differs from the composed one; an interpolation or resolver call (``${...}``), except, in a run folder's
-   ``.hydra/config.yaml`` (which Hydra writes unresolved), a plain reference to another key or the text conf/ itself
-   has there; a mapping where a value belongs or the reverse.
+   any ``_``-key) that differs from the composed one; an interpolation or resolver call (``${...}``), except, in a
+   run folder's ``.hydra/config.yaml`` (which Hydra writes unresolved), a plain reference to another key or the
+   text conf/ itself has there; a mapping where a value belongs or the reverse.
 4. **Paths from here.** The data folder, what is downloaded and from where, come from this checkout (``FROM_HERE``);
    a carried CSV is only read (a dataset that downloads nothing); a callback writes only into the run's own
    checkpoints/ under a plain file name; a ``metrics.judge`` that is not an existing file here is dropped.
