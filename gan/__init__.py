@@ -1,6 +1,6 @@
 """The classic first MNIST GAN as a Lightning + Hydra project.
 
-The Python API (gan/api.py), for notebooks and scripts:
+The Python API (gan/api/), for notebooks and scripts:
 
     import gan
     run = gan.train("model=baseline", "max_updates=2000")   # as python scripts/train.py model=baseline ...

@@ -1,7 +1,7 @@
 """gan/ reads top to bottom: each layer imports only what stands below it.
 
 base (gan/*.py: errors, rules, logs, config, file_safety) -> data -> models -> evaluation -> training
--> the face (gan/api.py, gan/command_errors.py, gan/__init__.py) and scripts/
+-> the face (gan/api/, gan/command_errors.py, gan/__init__.py) and scripts/
 """
 
 import ast
