@@ -24,8 +24,12 @@ class SaveEachRank(Callback):
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     ("batch", "updates_per_epoch"),
-    [([], 100), (["data.batch_size=8"], 13)],  # 100 images per rank: 100 faithful updates, or 12 of 8 and one of 4
-    ids=["faithful", "batched"],
+    [
+        ([], 100),  # 100 images per rank: 100 faithful updates, or 12 of 8 and one of 4
+        (["data.batch_size=8"], 13),
+        (["data.batch_size=8", "loss=rpgan", "penalty=r1_r2"], 13),  # the penalties' double backward under DDP
+    ],
+    ids=["faithful", "batched", "batched with R1 and R2"],
 )
 def test_two_ddp_processes_train_identical_networks_on_different_data(tmp_path, batch, updates_per_epoch):
     csv = write_csv(tmp_path / "tiny.csv", *synthetic(200))

@@ -318,7 +318,7 @@ def test_a_run_with_r3gans_ramps_ends_at_their_final_values(tmp_path):
     assert module.state.images == 2000 and module.ema_generator is not None
     for optimizer in trainer.optimizers:  # set before the last update, at 1,900 images: past the ramps' 1,000
         assert optimizer.param_groups[0]["lr"] == 5e-5 and optimizer.param_groups[0]["betas"][1] == pytest.approx(0.99)
-    assert module.ema_decay_now == pytest.approx(0.5 ** (100 / 250_000))
+    assert module.ema_generator.decay == pytest.approx(0.5 ** (100 / 250_000))
     assert Ramp(0.05, 0.005, 1000).value(1900) == 0.005  # the gamma its last D step used
 
 

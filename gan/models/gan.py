@@ -13,20 +13,25 @@ A conditional GAN (``model=conditional``) also feeds each network the digit.
 import lightning as L
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gan.data.pictures import SCATTER_POINTS, scatter_picture, tile
 from gan.errors import ConfigError, DivergedError
+from gan.models.averaging import GeneratorAverage
 from gan.models.losses import PairedLoss
 from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw_noise, draw_seeds, noise_vectors, one_hot
-from gan.models.schedules import Ramps, Schedule
+from gan.models.schedules import Ramps, Schedule, planned_updates
 from gan.models.state import LossRecords, TrainingState
 from gan.models.update_steps import PairedSteps, ThreeSteps
 from gan.rules import EMA_DECAY, POSITIVE_INT
 
 
 class GAN(L.LightningModule):
+    # Longer than this project's 150 lines for a class, on purpose: it is the one object Lightning sees, so it holds
+    # Lightning's hooks (the step, the optimizers, checkpoint state, epoch and run ends) beside the networks. Each
+    # hook is a few lines that hand the work to an object of its own: the update (update_steps.py), the loss
+    # records and the run's state (state.py), the schedules and ramps (schedules.py), the EMA (averaging.py), the
+    # drawing (sampling.py).
     def __init__(
         self,
         generator: torch.nn.Module,
@@ -59,34 +64,30 @@ class GAN(L.LightningModule):
         self.optimizer, self.noise = optimizer, noise
         self.update = PairedSteps() if self.paired else ThreeSteps()
         self.total_updates: int | None = None  # the run's length, for the schedule (configure_optimizers)
-        # G's weights averaged over updates (BatchNorm statistics too): smoother than G's last step, so its
-        # samples are cleaner and swing less between modes. Every image of the run comes from `sampler`.
-        # With a ramped half-life (ramps.ema_half_life) the decay is set before each update (``ema_decay_now``).
-        self.ema_decay_now = ema_decay
-        average = get_ema_multi_avg_fn(ema_decay) if ema_decay is not None else self._ramped_average
-        self.ema_generator = (
-            AveragedModel(generator, multi_avg_fn=average, use_buffers=True)
-            if ema_decay is not None or self.ramps.ema_half_life is not None
-            else None
-        )
+        averaged = ema_decay is not None or self.ramps.ema_half_life is not None  # `sampler` draws from it
+        self.ema_generator = GeneratorAverage(generator, ema_decay) if averaged else None
         self.latent_dim = generator.latent_dim
         self.classes = generator.classes  # a conditional GAN's number of digits, else None
         self.log_every = log_every
         self.sample_grid = tuple(sample_grid)
         self.max_updates, self.max_images = max_updates, max_images
+        self.panel_grid = tuple(panel_grid)
+        self._register_panels(noise)
+        self.records = LossRecords(log_every)  # every log_every-th loss of each network, and the last step's
+        self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
+        self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
+
+    def _register_panels(self, noise) -> None:
+        """The fixed noise of samples.png (``sample_grid``) and of TensorBoard's larger panel (``panel_grid``)."""
         # the panel shows seeds 0, 1, 2, ...: the images `generate.py RUN samples` draws for the same grid
         rows, cols = self.sample_grid
         self.register_buffer("fixed_noise", noise_vectors(noise, self.latent_dim, range(rows * cols)))
         # a conditional panel asks for the digits in turn: 0, 1, 2, ... (derived, so not saved in checkpoints)
         self.register_buffer("fixed_labels", digits_in_turn(rows * cols, self.classes or 1), persistent=False)
         # TensorBoard's panel, larger: seeds 0 .. 63 in 8x8 (its first row starts with the PNG's seeds)
-        self.panel_grid = tuple(panel_grid)
         count = self.panel_grid[0] * self.panel_grid[1]
         self.register_buffer("panel_noise", noise_vectors(noise, self.latent_dim, range(count)), persistent=False)
         self.register_buffer("panel_labels", digits_in_turn(count, self.classes or 1), persistent=False)
-        self.records = LossRecords(log_every)  # every log_every-th loss of each network, and the last step's
-        self.state = TrainingState()  # updates, images, the place in the epoch, the noise RNG: saved in checkpoints
-        self.ranks_agree: bool | None = None  # after multi-process training: were D and G identical on every rank?
 
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path, *args, **kwargs):
@@ -103,33 +104,13 @@ class GAN(L.LightningModule):
         optimizers = [self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())]
         if self.schedule.constant:
             return tuple(optimizers)
-        self.total_updates = self._planned_updates()
+        limits = (self.max_updates, self.max_images, self.update.optimizer_steps)
+        self.total_updates = planned_updates(self.trainer, *limits, f"schedule.shape={self.schedule.shape}")
         # stepped once per update in training_step (manual optimization: Lightning leaves the stepping to us)
         return optimizers, [
             torch.optim.lr_scheduler.LambdaLR(o, lambda update: self.schedule.factor(update, self.total_updates))
             for o in optimizers
         ]
-
-    def _planned_updates(self) -> int:
-        """The run's length in updates, the least of its limits (max_updates, max_images, the Trainer's epochs and
-        max_steps), so that a decaying schedule ends where the run does."""
-        trainer = self.trainer
-        per_update = trainer.datamodule.images_per_update * trainer.world_size
-        _ = trainer.estimated_stepping_batches  # reading it sets up the training data, so num_training_batches is known
-        epochs, max_steps = trainer.max_epochs, trainer.max_steps
-        limits = [
-            self.max_updates,
-            None if self.max_images is None else -(-self.max_images // per_update),
-            max_steps // self.update.optimizer_steps if max_steps and max_steps > 0 else None,  # Lightning's count
-            trainer.num_training_batches * epochs if epochs and epochs > 0 else None,  # one batch, one update
-        ]
-        finite = [int(n) for n in limits if n is not None and n != float("inf")]
-        if not finite:
-            raise ConfigError(
-                f"schedule.shape={self.schedule.shape} decays over the run, but the run has no length: "
-                "set max_updates, max_images or trainer.max_epochs"
-            )
-        return min(finite)
 
     @property
     def sampler(self) -> torch.nn.Module:
@@ -165,13 +146,6 @@ class GAN(L.LightningModule):
     def random_digits(self, batch_shape):
         return () if self.classes is None else self.condition(torch.randint(0, self.classes, batch_shape))
 
-    def _ramped_average(self, averaged: list, current: list, _) -> None:
-        for ema, weight in zip(averaged, current, strict=True):
-            if ema.is_floating_point():
-                ema.lerp_(weight, 1 - self.ema_decay_now)
-            else:  # a count (BatchNorm's batches tracked): G's own
-                ema.copy_(weight)
-
     def training_step(self, batch, batch_idx):
         real, labels = batch
         opt_d, opt_g = self.optimizers()
@@ -179,7 +153,7 @@ class GAN(L.LightningModule):
             self.ramps.apply((opt_d.optimizer, opt_g.optimizer), self.state.images)
             if self.ramps.ema_half_life is not None:
                 per_update = real.shape[:-1].numel() * self.trainer.world_size
-                self.ema_decay_now = self.ramps.ema_decay(self.state.images, per_update)
+                self.ema_generator.decay = self.ramps.ema_decay(self.state.images, per_update)
         losses = self.update(self, real, labels, opt_d, opt_g)
         if self.ema_generator is not None:
             self.ema_generator.update_parameters(self.generator)

@@ -11,6 +11,7 @@ from 0), and stays there if training goes on. The Trainer steps it through Light
 
 import math
 
+from gan.errors import ConfigError
 from gan.rules import FINAL, RAMP_IMAGES, RAMP_SHAPE, RAMP_VALUE, SHAPE
 
 
@@ -98,3 +99,23 @@ class Ramps:
     def __repr__(self) -> str:
         ramped = {k: v for k, v in vars(self).items() if v is not None}
         return f"Ramps({', '.join(f'{k}={v}' for k, v in ramped.items())})"
+
+
+def planned_updates(trainer, max_updates, max_images, optimizer_steps: int, what: str) -> int:
+    """A run's length in updates, the least of its limits (``max_updates``, ``max_images``, the Trainer's epochs and
+    max_steps, which counts ``optimizer_steps`` per update), so that a decaying schedule ends where the run does.
+    ``what`` names the setting that needs it, in the error of a run with no length."""
+    per_update = trainer.datamodule.images_per_update * trainer.world_size
+    _ = trainer.estimated_stepping_batches  # reading it sets up the training data, so num_training_batches is known
+    epochs, max_steps = trainer.max_epochs, trainer.max_steps
+    limits = [
+        max_updates,
+        None if max_images is None else -(-max_images // per_update),
+        max_steps // optimizer_steps if max_steps and max_steps > 0 else None,  # Lightning counts every step
+        trainer.num_training_batches * epochs if epochs and epochs > 0 else None,  # one batch, one update
+    ]
+    finite = [int(n) for n in limits if n is not None and n != float("inf")]
+    if not finite:
+        raise ConfigError(f"{what} decays over the run, but the run has no length: set max_updates, max_images or "
+                          "trainer.max_epochs")  # fmt: skip
+    return min(finite)

@@ -102,11 +102,8 @@ def _already_done(cfg: DictConfig, saved: dict, datamodule, world_size: int) -> 
     return state["epoch"] + (state["epoch_updates"] >= datamodule.updates_per_epoch(world_size)) >= epochs
 
 
-def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | None = None):
-    """Lightning's part of ``train``: fit the GAN of ``cfg`` into ``run_dir`` (TensorBoard events, checkpoints).
-
-    Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``); None, before any
-    training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits."""
+def _set_threads(cfg: DictConfig) -> None:
+    """torch's thread count for the run (``threads``), with a warning when it exceeds the cores this process has."""
     threads = torch_threads(cfg.threads, cfg.data.batch_size)
     if threads:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -116,6 +113,27 @@ def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | No
                 "threads beyond the cores wait for each other and slow training down (often many times)"
             )
         torch.set_num_threads(threads)
+
+
+def _callbacks(cfg: DictConfig, checkpoints: Path, epoch_metrics) -> list:
+    """The run's Lightning callbacks, in the order they must run."""
+    return [
+        Checkpoints(checkpoints, cfg.checkpoints.every_minutes),
+        ConfigInCheckpoints(cfg),
+        SaveOnInterrupt(checkpoints / "last.ckpt"),
+        *([ImageProgressBar()] if cfg.trainer.enable_progress_bar else []),  # before the metrics: the epoch's bar
+        *([epoch_metrics] if epoch_metrics else []),  # closes before its metrics line is logged
+        # the user's own (conf/callbacks/), after the metrics they may monitor
+        *(instantiate(callback) for callback in cfg.callbacks.values()),
+    ]
+
+
+def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | None = None):
+    """Lightning's part of ``train``: fit the GAN of ``cfg`` into ``run_dir`` (TensorBoard events, checkpoints).
+
+    Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``); None, before any
+    training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits."""
+    _set_threads(cfg)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
     epoch_metrics = None
@@ -134,21 +152,12 @@ def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | No
     checkpoints = run_dir / "checkpoints"
     if ckpt_path is not None and saved is None:
         saved = load_tensors(ckpt_path)
-    bar = [ImageProgressBar()] if cfg.trainer.enable_progress_bar else []
     trainer = instantiate(
         cfg.trainer,
         default_root_dir=run_dir,
         # hparams are logged once, at the end, with the run's final metrics (gan.training.run_record.log_hparams)
         logger=TensorBoardLogger(save_dir=run_dir, name="", version="", default_hp_metric=False),
-        callbacks=[
-            Checkpoints(checkpoints, cfg.checkpoints.every_minutes),
-            ConfigInCheckpoints(cfg),
-            SaveOnInterrupt(checkpoints / "last.ckpt"),
-            *bar,  # before the metrics: the epoch's bar closes before its metrics line is logged
-            *([epoch_metrics] if epoch_metrics else []),
-            # the user's own (conf/callbacks/), after the metrics they may monitor
-            *(instantiate(callback) for callback in cfg.callbacks.values()),
-        ],
+        callbacks=_callbacks(cfg, checkpoints, epoch_metrics),
         plugins=[AtomicCheckpointIO(loaded=None if ckpt_path is None else (ckpt_path, saved))],
     )
     if ckpt_path is not None and _already_done(cfg, saved, datamodule, trainer.world_size):
