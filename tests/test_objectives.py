@@ -1,4 +1,4 @@
-"""The objectives on D's logits (gan/models/losses.py PairedLoss), the gradient penalties (gan/models/penalties.py)
+"""The objectives on D's logits (gan/models/losses.py LogitLoss), the gradient penalties (gan/models/penalties.py)
 and the schedules (gan/models/schedules.py): known answers, and an update that equals a plain PyTorch loop."""
 
 import math

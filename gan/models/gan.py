@@ -1,7 +1,7 @@
 """The walkthrough's GAN as a LightningModule with manual optimization, trained the way Lightning documents it.
 
 One ``training_step`` is one update on one batch, made by one of two update objects (gan/models/update_steps.py):
-``ThreeSteps``, the walkthrough's three optimizer steps on D's probability (``loss=mse|bce``), or ``PairedSteps``, a
+``ThreeSteps``, the walkthrough's three optimizer steps on D's probability (``loss=mse|bce``), or ``LogitSteps``, a
 real and a fake batch judged in one D step on D's logits, with the gradient penalties (``loss=nonsaturating|hinge|
 wgan|rpgan``). Both step through ``self.optimizers()``, ``self.toggled_optimizer`` and ``self.manual_backward``, so
 the Trainer's flags mean what Lightning's docs say (``precision``, ``max_steps``: three optimizer steps per update,
@@ -17,12 +17,12 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from gan.data.pictures import SCATTER_POINTS, scatter_picture, tile
 from gan.errors import ConfigError, DivergedError
 from gan.models.averaging import GeneratorAverage
-from gan.models.losses import PairedLoss
+from gan.models.losses import LogitLoss
 from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw_noise, draw_seeds, noise_vectors, one_hot
 from gan.models.schedules import Ramps, Schedule, planned_updates
 from gan.models.state import LossRecords, TrainingState
-from gan.models.update_steps import PairedSteps, ThreeSteps
+from gan.models.update_steps import LogitSteps, ThreeSteps
 from gan.rules import EMA_DECAY, POSITIVE_INT
 
 
@@ -53,8 +53,8 @@ class GAN(L.LightningModule):
         POSITIVE_INT.check("log_every", log_every)
         EMA_DECAY.check("model.ema_decay", ema_decay)
         self.penalty, self.schedule, self.ramps = penalty or Penalty(), schedule or Schedule(), ramps or Ramps()
-        self.paired = isinstance(loss, PairedLoss)
-        if self.penalty.active and not self.paired:
+        self.on_logits = isinstance(loss, LogitLoss)
+        if self.penalty.active and not self.on_logits:
             raise ConfigError(
                 f"penalty ({self.penalty}) needs a loss on D's logits: loss=nonsaturating, hinge, wgan or rpgan; "
                 f"loss={type(loss).__name__} compares D's probability with a target, in the walkthrough's three steps"
@@ -62,7 +62,7 @@ class GAN(L.LightningModule):
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
-        self.update = PairedSteps() if self.paired else ThreeSteps()
+        self.update = LogitSteps() if self.on_logits else ThreeSteps()
         self.total_updates: int | None = None  # the run's length, for the schedule (configure_optimizers)
         averaged = ema_decay is not None or self.ramps.ema_half_life is not None  # `sampler` draws from it
         self.ema_generator = GeneratorAverage(generator, ema_decay) if averaged else None

@@ -1,5 +1,5 @@
 """The losses. On D's probability, as the walkthrough uses them (MSELoss, BCELoss: three optimizer steps per
-update), and on D's logits (``PairedLoss``: one D step on a real and a fake batch, then G), each with the value
+update), and on D's logits (``LogitLoss``: one D step on a real and a fake batch, then G), each with the value
 where D and G balance.
 
 At equilibrium D outputs 0.5 for everything: MSE is then (1 - 0.5)^2 = 0.25 and BCE is -ln 0.5 = ln 2.
@@ -45,9 +45,9 @@ class BCELoss(_Float32, nn.BCELoss):
             return probability.sum() * math.nan  # NaN, with a graph: the step's backward() still runs
 
 
-class PairedLoss(nn.Module):
+class LogitLoss(nn.Module):
     """An objective on D's logits, whose update is one D step on a real and a fake batch together, then G's step
-    (``gan.models.gan.GAN._paired_update``): a new objective is a subclass with its two losses and one YAML file.
+    (``gan.models.update_steps.LogitSteps``): a new objective is a subclass with its two losses and one YAML file.
 
     Both losses take D's logits on the real batch and on the fake batch (each [..., 1]); each returns a scalar.
     ``equilibrium`` is where both losses sit when D cannot tell real from fake (equal logits), when they share one.
@@ -64,7 +64,7 @@ class PairedLoss(nn.Module):
     uses_real_in_generator_step = False  # does G's loss read D on the real batch too (relativistic pairing)?
 
 
-class NonSaturating(PairedLoss):
+class NonSaturating(LogitLoss):
     """The standard GAN loss on logits (Goodfellow et al. 2014, G's non-saturating form), numerically safe:
     D minimises -log sigmoid(real) - log(1 - sigmoid(fake)) = softplus(-real) + softplus(fake);
     G minimises -log sigmoid(fake) = softplus(-fake). At logits 0: D 2 ln 2, G ln 2."""
@@ -76,7 +76,7 @@ class NonSaturating(PairedLoss):
         return nn.functional.softplus(-fake).mean()
 
 
-class Hinge(PairedLoss):
+class Hinge(LogitLoss):
     """The hinge loss (Lim & Ye 2017; SAGAN, BigGAN): D minimises relu(1 - real) + relu(1 + fake); G maximises
     D's logit on its fakes."""
 
@@ -87,7 +87,7 @@ class Hinge(PairedLoss):
         return -fake.mean()
 
 
-class Wasserstein(PairedLoss):
+class Wasserstein(LogitLoss):
     """WGAN's critic loss (Arjovsky et al. 2017): D maximises mean(real) - mean(fake), G maximises mean(fake).
     Needs a Lipschitz D: with ``penalty.gp`` (WGAN-GP) or ``model.discriminator.spectral_norm=true``."""
 
@@ -98,7 +98,7 @@ class Wasserstein(PairedLoss):
         return -fake.mean()
 
 
-class Relativistic(PairedLoss):
+class Relativistic(LogitLoss):
     """Relativistic pairing (RpGAN; Jolicoeur-Martineau 2019, R3GAN's objective, Huang et al. 2024): D judges each
     real sample against a fake one, softplus(-(real - fake)); G the reverse, softplus(-(fake - real)). At equal
     logits both are ln 2."""

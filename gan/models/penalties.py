@@ -1,4 +1,4 @@
-"""Gradient penalties on D, added to D's loss in its step (``gan.models.gan.GAN._paired_update``).
+"""Gradient penalties on D, added to D's loss in its step (``gan.models.update_steps.LogitSteps``).
 
 - **R1** (Mescheder et al. 2018, "Which training methods for GANs actually converge?"): ``r1/2 · E‖∇ₓD(x)‖²`` on
   real samples, zero-centred: D is pushed to be flat on the data, which makes training converge locally.

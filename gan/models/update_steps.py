@@ -1,7 +1,7 @@
 """The two update algorithms, one object each: what one ``training_step`` does to D and G on one batch.
 
 ``ThreeSteps`` is the walkthrough's update on D's probability (``loss=mse|bce``): three optimizer steps in its order.
-``PairedSteps`` is the update on D's logits (``loss=nonsaturating|hinge|wgan|rpgan``, a ``PairedLoss``): D judges a
+``LogitSteps`` is the update on D's logits (``loss=nonsaturating|hinge|wgan|rpgan``, a ``LogitLoss``): D judges a
 real and a fake batch in one step, with the gradient penalties when due, then G steps.
 
 Each is called with the ``GAN`` module, which owns the networks and Lightning's side (``toggled_optimizer``,
@@ -52,7 +52,7 @@ class ThreeSteps:
         return torch.stack([d_real, d_fake, g])
 
 
-class PairedSteps:
+class LogitSteps:
     """The update on D's logits, two optimizer steps (D's loss with its penalties is checked as a value of its own):
     (1) D on a real batch and a fake batch together:   minimise L_D(D(x), D(G(z1))) + penalties (R1, R2, GP)
     (2) G through D on a fresh z2:                     minimise L_G(D(x), D(G(z2)))

@@ -11,7 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.config import CONF_DIR, is_faithful
 from gan.data.mixtures import MixtureDataModule
 from gan.errors import ConfigError
-from gan.models.losses import PairedLoss
+from gan.models.losses import LogitLoss
 from gan.models.nets import PointGenerator
 from gan.rules import (
     EMA_DECAY,
@@ -208,8 +208,8 @@ def _check_objective(cfg: DictConfig) -> None:
     loss = _target_class(cfg, "loss")
     if loss is None:
         return
-    paired = issubclass(loss, PairedLoss)
-    if paired and is_faithful(cfg):
+    on_logits = issubclass(loss, LogitLoss)
+    if on_logits and is_faithful(cfg):
         raise ConfigError(
             f"loss={target.rsplit('.', 1)[-1]} takes D's logits on a real and a fake batch in one step; the faithful "
             "mode (data.batch_size=1) is the walkthrough's three steps on D's probability: use loss=mse or bce, "
@@ -236,7 +236,7 @@ def _check_objective(cfg: DictConfig) -> None:
             "(torch.autograd.grad) are taken outside the float16 loss scaler and can underflow to 0; use "
             "trainer.precision=bf16-mixed (no scaler) or 32-true"
         )
-    if any(strengths.values()) and not paired:
+    if any(strengths.values()) and not on_logits:
         on = ", ".join(f"penalty.{k}={v}" for k, v in strengths.items() if v)
         raise ConfigError(
             f"{on} needs a loss on D's logits (loss=nonsaturating, hinge, wgan or rpgan); loss={target} compares "
