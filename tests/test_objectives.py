@@ -332,3 +332,13 @@ def test_a_ramp_that_would_fight_another_setting_is_refused():
             check_config(compose_config("model=dcgan", "loss=rpgan", "penalty=r1_r2", *overrides))
     with pytest.raises(ConfigError, match="ramps=.* does not apply at data.batch_size=1"):
         check_config(compose_config("ramps=r3gan", "model=improved"))
+
+
+def test_bce_written_out_for_a_gpu_equals_torchs_and_passes_a_nan_on():
+    from gan.models.losses import bce
+
+    probability, target = torch.rand(64, 1).clamp(1e-3, 1 - 1e-3), torch.randint(0, 2, (64, 1)).float()
+    expected = torch.nn.functional.binary_cross_entropy(probability, target)
+    assert torch.allclose(bce(probability, target), expected, rtol=1e-6)
+    assert bce(torch.tensor([[0.0], [1.0]]), torch.tensor([[1.0], [0.0]])) == 100  # torch's clamp of log(0)
+    assert bce(torch.tensor([[math.nan]]), torch.ones(1, 1)).isnan()  # no device-side assert: DivergedError names it

@@ -22,6 +22,12 @@ class _Float32:
         return super().forward(probability, target)
 
 
+def bce(probability: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """torch's binary cross-entropy, written out: each log clamped at -100 as torch clamps it, a NaN passed on."""
+    log_p, log_not_p = probability.log().clamp(min=-100), (1 - probability).log().clamp(min=-100)
+    return -(target * log_p + (1 - target) * log_not_p).mean()
+
+
 class MSELoss(_Float32, nn.MSELoss):
     """The first GAN's loss."""
 
@@ -31,12 +37,17 @@ class MSELoss(_Float32, nn.MSELoss):
 class BCELoss(_Float32, nn.BCELoss):
     """The improved GAN's loss: binary cross-entropy on D's probability.
 
-    A diverged D outputs NaN, which torch's BCELoss refuses with an error of its own. The loss is NaN instead, as
-    MSELoss's is, so that training's one check of every loss (``GAN._count``) names the step and the update."""
+    A diverged D outputs NaN, which torch's BCELoss refuses with an error of its own (on the CPU), or with a
+    device-side assert that stops the process (on CUDA). The loss is NaN instead, as MSELoss's is, so that training's
+    one check of every loss (``GAN._count``) names the step and the update. Off the CPU the loss is written out
+    (``bce``): checking for NaN first would cost a synchronisation per step."""
 
     equilibrium = math.log(2)
 
     def forward(self, probability: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if probability.device.type != "cpu":
+            with torch.autocast(probability.device.type, enabled=False):
+                return bce(probability.float(), target.float())
         try:
             return super().forward(probability, target)
         except RuntimeError:
