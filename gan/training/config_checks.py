@@ -44,6 +44,10 @@ def _grid(v) -> bool:
 
 
 WIDTH = Rule(lambda v: integer(v) and 1 <= v <= MAX_WIDTH, f"an integer in 1 .. {MAX_WIDTH:,}")
+WIDTHS = Rule(
+    lambda v: len(v) == 3 and all(WIDTH.test(w) for w in v),
+    f"three widths (7x7, 14x14, 28x28 for G; 28x28, 14x14, 7x7 for D), each an integer in 1 .. {MAX_WIDTH:,}",
+)
 OPTIONAL_LIMIT = Rule(optional(at_least(1)), "an integer >= 1, or null for no limit")
 # key -> its rule; a key a config does not have (e.g. a model without leaky_slope) is skipped. The rules a
 # constructor also checks (POSITIVE_INT, EMA_DECAY, ...) live in gan/rules.py, once.
@@ -60,6 +64,10 @@ CHECKS = {
     "model.discriminator.channels": WIDTH,
     "model.generator.hidden_dim": WIDTH,
     "model.discriminator.hidden_dim": WIDTH,
+    "model.generator.widths": WIDTHS,
+    "model.discriminator.widths": WIDTHS,
+    "model.generator.blocks": POSITIVE_INT,
+    "model.discriminator.blocks": POSITIVE_INT,
     "model.discriminator.leaky_slope": LEAKY_SLOPE,
     "model.generator.leaky_slope": LEAKY_SLOPE,
     "model.pack": POSITIVE_INT,
