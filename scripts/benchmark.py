@@ -133,26 +133,10 @@ def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: i
     """The three-step update written as a plain loop: the floor the project's batched mode is held to."""
     cfg = compose(*overrides, "metrics.enabled=false")
     module = build_module(cfg)
-    D, G, loss, noise = module.discriminator, module.generator, module.loss, module.noise
-    opt_d, opt_g = module.optimizer(D.parameters()), module.optimizer(G.parameters())
-
-    def step(optimizer, value):
-        optimizer.zero_grad()
-        value.backward()
-        optimizer.step()
-
     started = time.perf_counter()
     if cfg.data.shuffle:  # the same epoch as the project's (model=dcgan shuffles): one gather, then slices
         images = images[torch.randperm(len(images))]
-    for real in images.split(batch_size):
-        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
-        step(opt_d, loss(D(real), ones))
-        with torch.no_grad():
-            fake = G(noise(len(real), G.latent_dim))
-        step(opt_d, loss(D(fake), zeros))
-        D.requires_grad_(False)
-        step(opt_g, loss(D(G(noise(len(real), G.latent_dim))), ones))
-        D.requires_grad_(True)
+    walkthrough.plain_batched_epoch(module, images, batch_size)
     return time.perf_counter() - started
 
 

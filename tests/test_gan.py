@@ -123,25 +123,13 @@ def test_a_batched_run_equals_a_plain_pytorch_loop_bit_for_bit(tiny_csv, tmp_pat
     """Lightning's wrappers (LightningOptimizer, manual_backward, the toggles) add no arithmetic of their own."""
     import lightning as L
 
+    from gan.models.walkthrough import plain_batched_epoch
+
     cfg = tiny_run_config(tiny_csv, tmp_path, "model=improved", "noise=randn", "data.batch_size=16")
     _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
 
     L.seed_everything(cfg.seed, verbose=False)
     plain = build_module(cfg)
-    D, G, loss, noise = plain.discriminator, plain.generator, plain.loss, plain.noise
-    opt_d, opt_g = plain.optimizer(D.parameters()), plain.optimizer(G.parameters())
-
-    def step(optimizer, value):
-        optimizer.zero_grad()
-        value.backward()
-        optimizer.step()
-
-    for real in data.train_set.images.split(16):  # file order; the epoch's last batch is short (200 = 12 x 16 + 8)
-        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
-        step(opt_d, loss(D(real), ones))
-        with torch.no_grad():
-            fake = G(noise(len(real), G.latent_dim))
-        step(opt_d, loss(D(fake), zeros))
-        step(opt_g, loss(D(G(noise(len(real), G.latent_dim))), ones))
+    plain_batched_epoch(plain, data.train_set.images, 16)  # file order; the last batch is short (200 = 12 x 16 + 8)
     for trained, reference in zip(module.parameters(), plain.parameters(), strict=True):
         assert torch.equal(trained, reference)

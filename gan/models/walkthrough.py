@@ -3,6 +3,10 @@
 Only two things differ from the notebook: ``plt.show()`` and plotting are left out, and the ladder's
 edits (activation + LayerNorm, Adam, seed size, rand -> randn) are constructor arguments instead of
 edits to the class bodies. Do not "improve" this file; its slowness and quirks are the point.
+
+Beside it, ``plain_batched_epoch``: the same three steps as a plain batched PyTorch loop, the other reference (the
+batched mode equals it bit for bit; the benchmark holds the batched mode's speed to it). It lives in gan/, not in
+tests/, because scripts/benchmark.py runs it too: one copy for both.
 """
 
 import pandas
@@ -92,3 +96,26 @@ def run(mnist_dataset, improved=False, seed_size=1, generate_random=torch.rand, 
         D.train(G.forward(generate_random(seed_size)).detach(), torch.FloatTensor([0.0]))
         G.train(D, generate_random(seed_size), torch.FloatTensor([1.0]))
     return D, G
+
+
+def plain_batched_epoch(module, images, batch_size: int) -> None:
+    """One epoch of the three-step update over ``images`` in order, written as a plain PyTorch loop on ``module``'s
+    networks, loss, noise and optimizer: the reference the batched mode equals bit for bit (tests/test_gan.py) and
+    the speed floor it is held to (scripts/benchmark.py)."""
+    D, G, loss, noise = module.discriminator, module.generator, module.loss, module.noise
+    opt_d, opt_g = module.optimizer(D.parameters()), module.optimizer(G.parameters())
+
+    def step(optimizer, value):
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+
+    for real in images.split(batch_size):
+        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+        step(opt_d, loss(D(real), ones))
+        with torch.no_grad():
+            fake = G(noise(len(real), G.latent_dim))
+        step(opt_d, loss(D(fake), zeros))
+        D.requires_grad_(False)  # as Lightning's toggle: G's step leaves D's gradients alone
+        step(opt_g, loss(D(G(noise(len(real), G.latent_dim))), ones))
+        D.requires_grad_(True)
