@@ -82,6 +82,7 @@ def test_every_script_has_a_help_text():
         ("generate.py", ["interpolate", "RUN/generated"]),
         ("evaluate.py", ["judge-FD"]),
         ("report.py", ["report.md"]),
+        ("time_to_quality.py", ["wall-clock", "images seen"]),
         ("train_classifier.py", ["FASHION_MNIST_MIRROR"]),
     ):
         done = run_script(script, "--help", cwd=ROOT)

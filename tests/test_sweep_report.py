@@ -65,3 +65,21 @@ def test_a_damaged_summary_is_marked_and_the_other_runs_are_reported(tmp_path):
     assert runs[1]["summary"] is None and runs[1]["status"].startswith("unreadable summary.json")
     table = markdown_table(runs)
     assert "900" in table and "unreadable summary.json" in table
+
+
+def test_time_to_quality_tables_and_draws_each_epoch_against_images_and_minutes(tmp_path):
+    from gan.evaluation.sweep_report import quality_figure, quality_table, read_run
+
+    run = tmp_path / "model=dcgan"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text("- model=dcgan\n")
+    epochs = [
+        {"epoch": e, "updates": 100 * (e + 1), "images": 6400 * (e + 1), "seconds": 60.0 * (e + 1), "confident": c,
+         "judge_is": 5.0 + e, "judge_fd": 50.0 - e, "precision": 0.5, "recall": 0.5, "modes": 10}
+        for e, c in enumerate([0.4, 0.6])
+    ]  # fmt: skip
+    (run / "summary.json").write_text(json.dumps({"metrics_per_epoch": epochs}))
+    table = quality_table([read_run(run)])
+    assert "| model=dcgan | 2 | 12,800 | 2.0 | 60.0% | 6.00 | 49.0 | 0.50 | 0.50 |" in table
+    figure = quality_figure([read_run(run)])
+    assert len(figure.axes) == 10 and figure.axes[5].lines[0].get_xdata().tolist() == [1.0, 2.0]  # minutes

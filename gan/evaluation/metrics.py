@@ -11,6 +11,7 @@
 """
 
 import math
+import time
 import warnings
 
 import lightning as L
@@ -139,6 +140,13 @@ class EpochMetrics(L.Callback):
         self.metrics, self.samples, self.seed = metrics, samples, seed
         self.truncation, self.drs = truncation, drs  # sampling-time cures (gan.models.sampling_cures), off by default
         self.history: list[dict] = []  # one row per epoch; saved in checkpoints so a resumed run keeps it
+        self._started = 0.0  # when this fit began, less the training seconds of the epochs before a resume
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        # each row's `seconds`: the run's wall-clock time to that epoch's end, the metrics of earlier epochs included
+        # (what a user waits for); a resumed run goes on from its last row's
+        before = self.history[-1].get("seconds", 0.0) if self.history else 0.0
+        self._started = time.perf_counter() - before
 
     def setup(self, trainer, pl_module, stage) -> None:
         self.metrics.to(pl_module.device)
@@ -156,8 +164,9 @@ class EpochMetrics(L.Callback):
         else:
             drawn = draw_fresh_kept(pl_module, self.samples, drs, self.seed, self.truncation)
         values = self.metrics(drawn.samples, drawn.digits)
-        images = pl_module.state.images
-        self.history.append({"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, **values})
+        images, seconds = pl_module.state.images, round(time.perf_counter() - self._started, 1)
+        row = {"epoch": trainer.current_epoch, "updates": pl_module.updates, "images": images, "seconds": seconds}
+        self.history.append(row | values)
         # through self.log, so EarlyStopping or ModelCheckpoint can monitor them (callbacks=...); on TensorBoard's
         # axis, images seen: Lightning takes a logged "step" as the x value
         scalars = {f"metrics/{k}": float(v) for k, v in values.items() if not isinstance(v, dict)}

@@ -211,3 +211,40 @@ def report_figure(runs: list[dict]) -> Figure:
         ax.set(title=f"{metric} (after each epoch)", xlabel="update")
     axes[0, 0].legend(fontsize="small")
     return figure
+
+
+QUALITY = ("confident", "judge_is", "judge_fd", "precision", "recall")  # what each epoch's judge measures on images
+
+
+def quality_figure(runs: list[dict]) -> Figure:
+    """Quality against training: each of ``QUALITY`` after every epoch, against images seen (top row) and wall-clock
+    minutes (bottom row: runs whose epochs recorded their ``seconds``), one line per run."""
+    figure = Figure(figsize=(22, 8), layout="constrained")
+    axes = figure.subplots(2, len(QUALITY))
+    labels = [_label(run, varying_keys(runs)) or run["dir"].name for run in runs]
+    for run, label in zip(runs, labels, strict=True):
+        history = [h for h in (run["summary"] or {}).get("metrics_per_epoch") or [] if "confident" in h]
+        for column, metric in enumerate(QUALITY):
+            axes[0, column].plot([h["images"] for h in history], [h[metric] for h in history], "o-", label=label)
+            timed = [h for h in history if "seconds" in h]
+            axes[1, column].plot([h["seconds"] / 60 for h in timed], [h[metric] for h in timed], "o-", label=label)
+    for column, metric in enumerate(QUALITY):
+        axes[0, column].set(title=f"{metric} (after each epoch)", xlabel="images seen")
+        axes[1, column].set(title=metric, xlabel="wall-clock minutes (metrics included)")
+    axes[0, 0].legend(fontsize="small")
+    return figure
+
+
+def quality_table(runs: list[dict]) -> str:
+    """Each run's epochs as Markdown rows: images, minutes, and ``QUALITY``."""
+    lines = ["| run | epoch | images | minutes | " + " | ".join(QUALITY) + " |", "|" + " --- |" * (4 + len(QUALITY))]
+    for run in runs:
+        for h in (run["summary"] or {}).get("metrics_per_epoch") or []:
+            if "confident" not in h:
+                continue
+            minutes = f"{h['seconds'] / 60:.1f}" if "seconds" in h else "-"
+            cells = [f"{h['confident']:.1%}", f"{h['judge_is']:.2f}", f"{h['judge_fd']:.1f}",
+                     f"{h['precision']:.2f}", f"{h['recall']:.2f}"]  # fmt: skip
+            row = [run["dir"].name, str(h["epoch"] + 1), f"{h['images']:,}", minutes, *cells]
+            lines.append(f"| {' | '.join(row)} |")
+    return "\n".join(lines)
