@@ -226,6 +226,7 @@ def test_lightnings_restored_checkpoint_paths_are_dropped_and_only_checkpoint_fi
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("named", ["local", "dotdot"])
+@pytest.mark.filterwarnings("ignore:Checkpoint directory .* exists and is not empty")  # a resume: the run's own
 def test_a_resume_from_a_crafted_callback_state_deletes_nothing(tiny_csv, tmp_path, victim, named):
     from gan.training.fit import train
     from gan.training.saved_runs import checkpoint_config, resumable_checkpoint
