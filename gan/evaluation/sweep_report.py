@@ -217,21 +217,24 @@ QUALITY = ("confident", "judge_is", "judge_fd", "precision", "recall")  # what e
 
 
 def quality_figure(runs: list[dict]) -> Figure:
-    """Quality against training: each of ``QUALITY`` after every epoch, against images seen (top row) and wall-clock
-    minutes (bottom row: runs whose epochs recorded their ``seconds``), one line per run."""
-    figure = Figure(figsize=(22, 8), layout="constrained")
-    axes = figure.subplots(2, len(QUALITY))
+    """Quality against training: each of ``QUALITY`` after every epoch, against images seen (top row) and, when the
+    runs' epochs recorded their ``seconds``, against wall-clock minutes (bottom row); one line per run."""
+    histories = [[h for h in (r["summary"] or {}).get("metrics_per_epoch") or [] if "confident" in h] for r in runs]
+    timed = any("seconds" in h for history in histories for h in history)
+    figure = Figure(figsize=(22, 8 if timed else 4.5), layout="constrained")
+    axes = figure.subplots(2 if timed else 1, len(QUALITY), squeeze=False)
     labels = [_label(run, varying_keys(runs)) or run["dir"].name for run in runs]
-    for run, label in zip(runs, labels, strict=True):
-        history = [h for h in (run["summary"] or {}).get("metrics_per_epoch") or [] if "confident" in h]
+    for history, label in zip(histories, labels, strict=True):
         for column, metric in enumerate(QUALITY):
             axes[0, column].plot([h["images"] for h in history], [h[metric] for h in history], "o-", label=label)
-            timed = [h for h in history if "seconds" in h]
-            axes[1, column].plot([h["seconds"] / 60 for h in timed], [h[metric] for h in timed], "o-", label=label)
+            if timed:
+                minutes = [(h["seconds"] / 60, h[metric]) for h in history if "seconds" in h]
+                axes[1, column].plot([m for m, _ in minutes], [v for _, v in minutes], "o-", label=label)
     for column, metric in enumerate(QUALITY):
         axes[0, column].set(title=f"{metric} (after each epoch)", xlabel="images seen")
-        axes[1, column].set(title=metric, xlabel="wall-clock minutes (metrics included)")
-    axes[0, 0].legend(fontsize="small")
+        if timed:
+            axes[1, column].set(title=metric, xlabel="wall-clock minutes (metrics included)")
+    figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", fontsize="small")
     return figure
 
 
