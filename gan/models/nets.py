@@ -221,9 +221,14 @@ class ConvDiscriminator(Critic):
             _spectral_norm(self.model)
 
     def logits(self, images):
-        packed = pack_samples(images, self.pack)
-        batch_shape = packed.shape[:-1]  # () for the walkthrough's unbatched images
-        return self.model(packed.reshape(-1, packed.shape[-1])).reshape(*batch_shape, 1)
+        return image_logits(self.model, images, self.pack)
+
+
+def image_logits(model: nn.Module, images: torch.Tensor, pack: int) -> torch.Tensor:
+    """A convolutional D's logits [..., 1] for flat images [..., k * 784], packed in groups of ``pack``."""
+    packed = pack_samples(images, pack)
+    batch_shape = packed.shape[:-1]  # () for the walkthrough's unbatched images
+    return model(packed.reshape(-1, packed.shape[-1])).reshape(*batch_shape, 1)
 
 
 class ConvGenerator(nn.Module):

@@ -18,7 +18,7 @@ import math
 
 from torch import nn
 
-from gan.models.nets import PIXELS, Critic, MinibatchStd, _check_positive, _spectral_norm, pack_samples
+from gan.models.nets import PIXELS, Critic, MinibatchStd, _check_positive, _spectral_norm, image_logits
 
 SIDES = (7, 14, 28)  # the resolutions of the three stages
 
@@ -138,7 +138,5 @@ class ResidualDiscriminator(Critic):
             _spectral_norm(self.model)
 
     def logits(self, images):
-        packed = pack_samples(images, self.pack)
-        batch_shape = packed.shape[:-1]
-        return self.model(packed.reshape(-1, packed.shape[-1])).reshape(*batch_shape, 1)
+        return image_logits(self.model, images, self.pack)
 
