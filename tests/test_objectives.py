@@ -132,6 +132,19 @@ def test_every_discriminator_gives_its_probability_as_the_sigmoid_of_its_logits(
         assert torch.equal(d(*inputs), torch.sigmoid(d.logits(*inputs)))
 
 
+def plain_steps(D, opt_d, d_loss, opt_g, g_loss) -> None:
+    """The plain loop's D step on ``d_loss``, then G's on ``g_loss()`` computed with D's weights frozen."""
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    D.requires_grad_(False)
+    loss = g_loss()
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    D.requires_grad_(True)
+
+
 @pytest.mark.parametrize("every", [1, 4], ids=["every update", "lazy, every 4th"])
 def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path, every):
     cfg = ring_config(*MODERN, "max_updates=6", "data.shuffle=false", "model.generator.batch_norm=false",
@@ -158,17 +171,10 @@ def test_an_rpgan_r1_r2_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path,
             r1, r2 = g_real.square().sum(1).mean(), g_fake.square().sum(1).mean()
             strength = max(factor, cfg.penalty.floor) * every
             d_loss = d_loss + strength * gamma / 2 * r1 + strength * gamma / 2 * r2
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        for p in D.parameters():
-            p.requires_grad_(False)
-        g_loss = torch.nn.functional.softplus(D.logits(real) - D.logits(G(noise(100, G.latent_dim)))).mean()
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+        def g_loss(real=real):
+            return torch.nn.functional.softplus(D.logits(real) - D.logits(G(noise(100, G.latent_dim)))).mean()
+
+        plain_steps(D, opt_d, d_loss, opt_g, g_loss)
     for (name, trained), reference in zip(module.named_parameters(), plain.parameters(), strict=True):
         assert torch.equal(trained, reference), name
 
@@ -203,17 +209,7 @@ def test_a_wgan_gp_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
         between = (eps * real + (1 - eps) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(D.logits(between).sum(), between, create_graph=True)
         d_loss = d_loss + lam * (grad.norm(dim=1) - 1).square().mean()
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        for p in D.parameters():
-            p.requires_grad_(False)
-        g_loss = -D.logits(G(noise(100, G.latent_dim))).mean()
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+        plain_steps(D, opt_d, d_loss, opt_g, lambda: -D.logits(G(noise(100, G.latent_dim))).mean())
     for (name, trained), reference in zip(module.named_parameters(), plain.parameters(), strict=True):
         assert torch.equal(trained, reference), name
 
