@@ -44,6 +44,7 @@ class Rule(NamedTuple):
 
 
 POSITIVE_INT = Rule(at_least(1), "an integer >= 1")
+COUNT = Rule(at_least(0), "an integer >= 0")
 POSITIVE_NUMBER = Rule(positive_number, "a finite number > 0")
 EMA_DECAY = Rule(optional(lambda v: 0 < v < 1), "in (0, 1), or null for none")
 LEAKY_SLOPE = Rule(optional(lambda v: v >= 0), ">= 0, or null for Sigmoid")

@@ -20,7 +20,7 @@ from torch import nn
 
 from gan.data.csv_files import PIXELS
 from gan.errors import ConfigError
-from gan.rules import LEAKY_SLOPE, POSITIVE_INT
+from gan.rules import COUNT, LEAKY_SLOPE, POSITIVE_INT
 
 
 def _check_positive(**values) -> None:
@@ -235,22 +235,32 @@ class ConvGenerator(nn.Module):
     """A small DCGAN generator: noise z [..., latent_dim] -> image [..., image_channels * 784] in (0, 1).
 
     ``batch_norm=False`` drops its BatchNorm layers, as R3GAN's networks have none: a sample then depends on its
-    own noise only, never on the rest of its batch."""
+    own noise only, never on the rest of its batch. ``refine=k`` adds k 3x3 convolutions at 7x7 and k at 14x14
+    (0: the DCGAN's two transposed convolutions alone); they cost little, as the transposed convolutions and D
+    dominate a step."""
 
     classes = None  # unconditional
 
-    def __init__(self, latent_dim=100, channels=32, image_channels=1, batch_norm=True):
+    def __init__(self, latent_dim=100, channels=32, image_channels=1, batch_norm=True, refine=0):
         super().__init__()
         _check_positive(latent_dim=latent_dim, channels=channels, image_channels=image_channels)
+        COUNT.check("refine", refine)
         self.latent_dim, self.image_dim = latent_dim, image_channels * PIXELS
+
+        def norm_relu(width):
+            return [*([nn.BatchNorm2d(width)] if batch_norm else []), nn.ReLU()]
+
+        def refined(width):  # [N, w, s, s] -> [N, w, s, s]
+            return [layer for _ in range(refine) for layer in (nn.Conv2d(width, width, 3, padding=1), *norm_relu(width))]
+
         self.model = nn.Sequential(
             nn.Linear(latent_dim, 2 * channels * 7 * 7),  # [N, 2c * 49]
             nn.Unflatten(1, (2 * channels, 7, 7)),  # [N, 2c, 7, 7]
-            *([nn.BatchNorm2d(2 * channels)] if batch_norm else []),
-            nn.ReLU(),
+            *norm_relu(2 * channels),
+            *refined(2 * channels),
             nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
-            *([nn.BatchNorm2d(channels)] if batch_norm else []),
-            nn.ReLU(),
+            *norm_relu(channels),
+            *refined(channels),
             nn.ConvTranspose2d(channels, image_channels, 4, stride=2, padding=1),  # [N, k, 28, 28]
             nn.Sigmoid(),
             nn.Flatten(),  # [N, k * 784]
