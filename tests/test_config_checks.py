@@ -59,6 +59,8 @@ def test_a_long_line_after_good_rows_is_named_by_its_number(tmp_path):
         (["data.batch_size=0"], "data.batch_size=0 is invalid"),
         (["data.chunk_size=true"], "data.chunk_size=True is invalid"),
         (["data.name=../../x"], "data.name=../../x is invalid"),
+        (["metrics.objective=fid"], "metrics.objective=fid is invalid: it must be judge_fd or low_quality"),
+        (["model=dcgan", "model.generator.refine=-1"], "model.generator.refine=-1 is invalid: it must be an integer >= 0"),  # noqa: E501
         (["data.name=a/b"], "data.name=a/b is invalid"),
         (["optimizer.lr=inf"], "optimizer.lr=inf is invalid: it must be a finite number > 0"),
         (["optimizer.lr=nan"], "optimizer.lr=nan is invalid"),

@@ -22,6 +22,19 @@ def test_shapes(batch_shape):
     assert out.min() >= 0 and out.max() <= 1
 
 
+@pytest.mark.parametrize("refine", [0, 1, 2])
+def test_refine_adds_3x3_convolutions_at_7x7_and_14x14(refine):
+    generator = ConvGenerator(channels=8, refine=refine)
+    convs = [m for m in generator.model if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride) for c in convs] == (
+        [(16, 16, (3, 3), (1, 1))] * refine + [(8, 8, (3, 3), (1, 1))] * refine  # at 7x7 (2c), then at 14x14 (c)
+    )
+    out = generator.train()(torch.randn(4, 100))
+    assert out.shape == (4, 784) and 0 <= out.min() and out.max() <= 1
+    if refine == 0:  # the DCGAN's layers, so a checkpoint of a run before refine existed still loads
+        assert list(generator.state_dict()) == list(ConvGenerator(channels=8).state_dict())
+
+
 def test_the_conditional_generator_uses_its_label():
     module = build_module(compose_config("model=conditional"))
     seeds = torch.randn(1, 100).repeat(10, 1)  # the same seed for every digit

@@ -85,3 +85,19 @@ def test_an_optuna_search_reports_each_trial_and_the_best(workdir):
     assert best["best_value"] == pytest.approx(min(objectives))
     assert set(best["best_params"]) == {"optimizer.lr", "model.latent_dim", "data.batch_size"}
     assert re.search(r"Best value: ", result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("metrics", "objective", "expected"),
+    [
+        ({"judge_fd": 30.5, "confident": 0.6, "kl": 0.01}, "judge_fd", 30.5),
+        ({"judge_fd": 30.5, "confident": 0.6, "kl": 0.01}, "low_quality", 0.4),
+        ({"kl": 0.2, "high_quality": 0.85}, "judge_fd", 0.2),  # a 2D mixture: its mode KL
+        ({"kl": 0.2, "high_quality": 0.85}, "low_quality", 0.15),
+        (None, "low_quality", 0.7),  # no judge measured the run: the loss balance
+    ],
+)
+def test_the_search_objective_is_the_chosen_metric(metrics, objective, expected):
+    from gan.training.run_record import search_objective
+
+    assert search_objective(metrics, 0.7, objective) == pytest.approx(expected)

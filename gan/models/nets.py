@@ -251,7 +251,8 @@ class ConvGenerator(nn.Module):
             return [*([nn.BatchNorm2d(width)] if batch_norm else []), nn.ReLU()]
 
         def refined(width):  # [N, w, s, s] -> [N, w, s, s]
-            return [layer for _ in range(refine) for layer in (nn.Conv2d(width, width, 3, padding=1), *norm_relu(width))]
+            convs = [(nn.Conv2d(width, width, 3, padding=1), *norm_relu(width)) for _ in range(refine)]
+            return [layer for conv in convs for layer in conv]
 
         self.model = nn.Sequential(
             nn.Linear(latent_dim, 2 * channels * 7 * 7),  # [N, 2c * 49]

@@ -14,6 +14,7 @@ from gan.errors import ConfigError
 from gan.models.losses import LogitLoss
 from gan.models.nets import PointGenerator
 from gan.rules import (
+    COUNT,
     EMA_DECAY,
     EVERY_MINUTES,
     FINAL,
@@ -23,6 +24,7 @@ from gan.rules import (
     MAX_LATENT,
     MAX_METRIC_SAMPLES,
     MAX_WIDTH,
+    OBJECTIVE,
     PLAIN_NAME,
     POSITIVE_INT,
     POSITIVE_NUMBER,
@@ -71,6 +73,7 @@ CHECKS = {
     "model.discriminator.leaky_slope": LEAKY_SLOPE,
     "model.generator.leaky_slope": LEAKY_SLOPE,
     "model.pack": POSITIVE_INT,
+    "model.generator.refine": COUNT,
     "model.ema_decay": EMA_DECAY,
     "data.batch_size": POSITIVE_INT,
     "data.chunk_size": POSITIVE_INT,
@@ -83,6 +86,7 @@ CHECKS = {
     ),
     "metrics.truncation": TRUNCATION,
     "metrics.drs": Rule(lambda v: isinstance(v, bool), "true or false"),
+    "metrics.objective": OBJECTIVE,
     "data.name": PLAIN_NAME,
     "checkpoints.every_minutes": EVERY_MINUTES,
     "trainer.max_epochs": Rule(optional(lambda v: integer(v) and (v == -1 or v >= 1)), "an integer >= 1, or -1"),

@@ -12,7 +12,7 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from gan.errors import ConfigError
 from gan.evaluation.metrics import EpochMetrics
@@ -200,7 +200,8 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None, saved: dict | None = None) -
         if fitted is None:  # resumed with nothing left to do
             return None
         trainer, module, datamodule, epoch_metrics, seconds = fitted
-        summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds)
+        objective = OmegaConf.select(cfg, "metrics.objective", default="judge_fd")
+        summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds, objective)
         if trainer.is_global_zero:  # one process writes the run's files
             write_record(run_dir, module, datamodule, summary)
             write_status(run_dir, "finished")

@@ -20,14 +20,18 @@ def loss_balance(progress: dict, equilibrium: float | None) -> float | None:
     return sum(abs(sum(v for _, v in tail) / len(tail) - equilibrium) for tail in tails)
 
 
-def _objective(final_metrics: dict | None, balance: float | None) -> float | None:
-    """judge-FD when a judge measured the run, the mode KL on a 2D mixture, else the loss balance."""
+def search_objective(final_metrics: dict | None, balance: float | None, objective: str = "judge_fd") -> float | None:
+    """``judge_fd``: judge-FD when a judge measured the run, the mode KL on a 2D mixture; ``low_quality``: the share
+    of samples that are not good, 1 - confident (images) or 1 - high quality (2D points). Without metrics: the loss
+    balance."""
     if not final_metrics:
         return balance
+    if objective == "low_quality":
+        return 1 - final_metrics.get("confident", final_metrics.get("high_quality", 0.0))
     return final_metrics.get("judge_fd", final_metrics["kl"])
 
 
-def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: float) -> dict:
+def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: float, objective: str = "judge_fd") -> dict:
     """What a run did and measured, as summary.json holds it."""
     last = {network: records[-1][1] if records else None for network, records in module.progress.items()}
     final_metrics = epoch_metrics.history[-1] if epoch_metrics and epoch_metrics.history else None
@@ -48,8 +52,9 @@ def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: floa
         "judge": epoch_metrics.metrics.about if epoch_metrics else None,
         "metrics": final_metrics,
         "metrics_per_epoch": epoch_metrics.history if epoch_metrics else [],
-        # what a hyperparameter search minimises: judge-FD when measured, else the loss balance
-        "objective": _objective(final_metrics, balance),
+        # what a hyperparameter search minimises (metrics.objective): judge-FD or 1 - confident when measured,
+        # else the loss balance
+        "objective": search_objective(final_metrics, balance, objective),
         "processes": trainer.world_size,
         "ranks_agree": module.ranks_agree,  # checked after multi-process training; null in one process
     }
