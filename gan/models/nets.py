@@ -236,8 +236,7 @@ class ConvGenerator(nn.Module):
 
     ``batch_norm=False`` drops its BatchNorm layers, as R3GAN's networks have none: a sample then depends on its
     own noise only, never on the rest of its batch. ``refine=k`` adds k 3x3 convolutions at 7x7 and k at 14x14
-    (0: the DCGAN's two transposed convolutions alone); they cost little, as the transposed convolutions and D
-    dominate a step."""
+    (0: the DCGAN's two transposed convolutions alone): depth for G where its strokes are drawn."""
 
     classes = None  # unconditional
 
