@@ -41,3 +41,18 @@ def test_the_site_builds_strictly(tmp_path):
     )
     assert built.returncode == 0, built.stderr
     assert (tmp_path / "site" / "curing" / "index.html").is_file()
+
+
+def test_the_configuration_page_names_every_option_of_every_group():
+    """docs/configuration.md's table: one row per config group, naming each of its options in conf/."""
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^\| `(\w+)`[^|]*\| ([^|]*) \|", (ROOT / "docs" / "configuration.md").read_text(), re.M)
+    }
+    stale = {}
+    for group in sorted(p for p in (ROOT / "conf").iterdir() if p.is_dir()):
+        options = {p.stem for p in group.glob("*.yaml")}
+        listed = set(re.findall(r"`(\w+)`", rows.get(group.name, "")))
+        if options - listed:
+            stale[group.name] = sorted(options - listed)
+    assert not stale, f"docs/configuration.md does not name these options of conf/: {stale}"
