@@ -30,6 +30,25 @@ def test_every_option_composes_and_instantiates(group, option):
         assert instantiate(cfg[group]) is not None
 
 
+EXPERIMENTS = [path.stem for path in sorted((CONF / "experiment").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_passes_the_checks_and_builds(experiment):
+    from gan.training.config_checks import check_config
+
+    cfg = compose_config(f"experiment={experiment}")
+    check_config(cfg)
+    module = build_module(cfg)
+    assert module.sample(torch.rand(2, module.latent_dim), torch.tensor([3, 7])).shape[0] == 2
+
+
+def test_the_refined_preset_is_the_searchs_winner_on_modern_mnist():
+    refined, preset = compose_config("experiment=modern_mnist_refined"), compose_config("experiment=modern_mnist")
+    assert (refined.model.generator.refine, refined.model.generator.channels, refined.penalty.every) == (1, 48, 4)
+    assert refined.loss == preset.loss and refined.schedule == preset.schedule  # the same objective and decay
+
+
 def test_baseline_is_the_walkthrough_first_gan():
     cfg = compose_config("model=baseline")
     module = build_module(cfg)
