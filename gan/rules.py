@@ -61,9 +61,9 @@ PLAIN_NAME = Rule(
 # a gradient penalty's strength, and the least share of it that a decaying schedule keeps (gan/models/penalties.py)
 STRENGTH = Rule(lambda v: v == 0 or positive_number(v), "a finite number >= 0 (0: off)")
 FLOOR = Rule(lambda v: 0 <= v <= 1, "in [0, 1]: the least share of a penalty's strength that its schedule keeps")
-# a schedule's shape and where it ends (gan/models/schedules.py)
 OBJECTIVES = ("judge_fd", "low_quality")  # metrics.objective: what a search minimises on a judged dataset
 OBJECTIVE = Rule(lambda v: v in OBJECTIVES, " or ".join(OBJECTIVES))
+# a schedule's shape and where it ends (gan/models/schedules.py)
 SHAPES = ("constant", "linear", "cosine")
 SHAPE = Rule(lambda v: v in SHAPES, " or ".join(SHAPES))
 FINAL = Rule(lambda v: isinstance(v, int | float) and 0 <= v <= 1, "in [0, 1], a share of the starting value")
