@@ -164,3 +164,20 @@ def test_lightning_s_own_loader_refuses_naming_gan_load(trained_tiny_run):
     checkpoint = trained_tiny_run / "checkpoints" / "last.ckpt"
     with pytest.raises(ConfigError, match=r"use gan\.load\('.*last\.ckpt'\)"):
         GAN.load_from_checkpoint(checkpoint)
+
+
+SWEEPS = [path.stem for path in sorted((CONF / "sweep").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("sweep", SWEEPS)
+def test_every_sweep_composes_passes_the_checks_and_names_real_keys(sweep):
+    """A sweep's parameters are Hydra overrides of keys the config already has: a misspelt one would only fail
+    when the multirun's first job starts, minutes in (or, for `+key`, add a key no constructor reads)."""
+    from gan.training.config_checks import check_config
+
+    cfg = compose_config(f"+sweep={sweep}")
+    check_config(cfg)
+    params = OmegaConf.load(CONF / "sweep" / f"{sweep}.yaml").hydra.sweeper.get("params") or {}
+    groups = {"experiment", "model", "data", "loss", "penalty", "noise", "optimizer", "schedule", "ramps"}
+    for key in params:
+        assert key in groups or OmegaConf.select(cfg, key, default="missing") != "missing", f"{sweep}: {key}"
