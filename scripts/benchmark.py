@@ -7,6 +7,7 @@
     python scripts/benchmark.py --model baseline --profile   # where the faithful mode's time goes: one chunk
     python scripts/benchmark.py --samples 60000 --skip-walkthrough --repeats 2   # a full epoch: (b) against (p)
     python scripts/benchmark.py --objectives --batched-samples 6400 --repeats 3     # (g): a penalised update's cost
+    python scripts/benchmark.py --experiment modern_mnist_refined --batched-samples 19200 --threads 2   # (h)
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
   (a) the walkthrough's loop, transcribed literally (gan/models/walkthrough.py): pandas iloc dataset, batch 1
@@ -24,6 +25,9 @@ Rows (images/s, median of the repeats; repeats alternate between the rows):
   (g) with --objectives, instead: the DCGAN without BatchNorm (batch 64) trained through Trainer.fit under each
       objective, against the walkthrough's three BCE steps: the loss on logits alone, RpGAN, RpGAN + R1 + R2 (a
       double backward per D step), and R1 + R2 applied lazily (penalty.every=4)
+  (h) with --experiment NAME, instead: that preset through Trainer.fit at its own batch size, in float32 and with
+      trainer.precision=bf16-mixed (autocast: the layers in bfloat16 on the CPU, the losses and the penalties'
+      input gradients in float32)
 "time ratio" is time per image against the row's reference ((b) against (p) and against (a), (d)/(c),
 (f)/(d), cached/parse): below 1 is faster.
 Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
@@ -108,8 +112,8 @@ def time_plain_faithful(images: torch.Tensor, overrides: list[str], weights: dic
 
 def time_project(csv: Path, overrides: list[str], batch_size: int, workdir: Path, weights=None, precision="32-true"):
     cfg = compose(
-        *overrides,
         f"trainer.precision={precision}",
+        *overrides,
         "data=csv",
         f"data.train_csv={csv}",
         f"data.data_dir={workdir}",
@@ -140,20 +144,36 @@ def time_plain_batched(images: torch.Tensor, overrides: list[str], batch_size: i
     return time.perf_counter() - started
 
 
-def time_objectives(csv: Path, images: int, workdir: Path, repeats: int) -> list[str]:
-    """Rows (g): one update of each objective through Trainer.fit, repeats alternating, against three BCE steps."""
-    networks = ["model=dcgan", "model.discriminator.batch_norm=false", "model.generator.batch_norm=false"]
-    seconds = {row: [] for row in OBJECTIVES}
+def time_rows(csv: Path, rows: dict, label: str, batch_size: int, images: int, workdir: Path, repeats: int):
+    """Rows of overrides, each trained through Trainer.fit, repeats alternating; time ratios against the first."""
+    seconds = {row: [] for row in rows}
     for _ in range(repeats):
-        for row, overrides in OBJECTIVES.items():
-            seconds[row].append(time_project(csv, [*networks, *overrides], 64, workdir))
+        for row, overrides in rows.items():
+            seconds[row].append(time_project(csv, overrides, batch_size, workdir))
     median = {row: statistics.median(values) for row, values in seconds.items()}
-    reference = next(iter(OBJECTIVES))
+    reference = next(iter(rows))
     return [
-        f"| dcgan, no BatchNorm | (g) {row} | {images / median[row]:,.0f} | "
+        f"| {label} | {row} | {images / median[row]:,.0f} | "
         f"{'reference' if row == reference else f'{median[row] / median[reference]:.2f}x'} |"
-        for row in OBJECTIVES
+        for row in rows
     ]
+
+
+def time_objectives(csv: Path, images: int, workdir: Path, repeats: int) -> list[str]:
+    """Rows (g): one update of each objective through Trainer.fit, against three BCE steps."""
+    networks = ["model=dcgan", "model.discriminator.batch_norm=false", "model.generator.batch_norm=false"]
+    rows = {row: [*networks, *overrides] for row, overrides in OBJECTIVES.items()}
+    return time_rows(csv, rows, "dcgan, no BatchNorm", 64, images, workdir, repeats)
+
+
+def time_precisions(csv: Path, experiment: str, images: int, workdir: Path, repeats: int) -> list[str]:
+    """Rows (h): a preset at its own batch size in float32 and under bf16 autocast."""
+    batch_size = compose(f"experiment={experiment}").data.batch_size
+    rows = {
+        f"(h) experiment={experiment}, {precision}": [f"experiment={experiment}", f"trainer.precision={precision}"]
+        for precision in ("32-true", "bf16-mixed")
+    }
+    return time_rows(csv, rows, f"{experiment}, batch {batch_size}", batch_size, images, workdir, repeats)
 
 
 def profile_chunk(source: Path, overrides: list[str], workdir: Path, images: int = 2048) -> None:
@@ -184,6 +204,7 @@ def main() -> None:
     parser.add_argument("--skip-walkthrough", action="store_true", help="leave out row (a): full epochs run faster")
     parser.add_argument("--batched-samples", type=int, default=60_000, help="training images for (c), (d), (f)")
     parser.add_argument("--objectives", action="store_true", help="rows (g) only: the cost of each objective's update")
+    parser.add_argument("--experiment", help="rows (h) only: this preset (conf/experiment/) in 32-true and bf16-mixed")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # keep the table readable
@@ -209,9 +230,12 @@ def main() -> None:
             out.writelines(line for _, line in zip(range(args.batched_samples), f, strict=False))
         all_images = all_images[: args.batched_samples]
     table = ["| model | row | images/s | time ratio |", "| --- | --- | --- | --- |"]
-    if args.objectives:
-        table += time_objectives(batched_csv, len(all_images), workdir, args.repeats)
-        print(f"\n{len(all_images):,} images, batch 64; {args.threads} thread(s); median of {args.repeats} repeats\n")
+    if args.objectives or args.experiment:
+        if args.objectives:
+            table += time_objectives(batched_csv, len(all_images), workdir, args.repeats)
+        if args.experiment:
+            table += time_precisions(batched_csv, args.experiment, len(all_images), workdir, args.repeats)
+        print(f"\n{len(all_images):,} images; {args.threads} thread(s); median of {args.repeats} repeats\n")
         print("\n".join(table))
         return
     identical = []
