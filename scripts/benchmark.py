@@ -162,7 +162,7 @@ def time_rows(csv: Path, rows: dict, label: str, batch_size: int, images: int, w
 def time_objectives(csv: Path, images: int, workdir: Path, repeats: int) -> list[str]:
     """Rows (g): one update of each objective through Trainer.fit, against three BCE steps."""
     networks = ["model=dcgan", "model.discriminator.batch_norm=false", "model.generator.batch_norm=false"]
-    rows = {row: [*networks, *overrides] for row, overrides in OBJECTIVES.items()}
+    rows = {f"(g) {row}": [*networks, *overrides] for row, overrides in OBJECTIVES.items()}
     return time_rows(csv, rows, "dcgan, no BatchNorm", 64, images, workdir, repeats)
 
 
