@@ -61,6 +61,7 @@ def test_a_long_line_after_good_rows_is_named_by_its_number(tmp_path):
         (["data.name=../../x"], "data.name=../../x is invalid"),
         (["metrics.objective=fid"], "metrics.objective=fid is invalid: it must be judge_fd or low_quality"),
         (["model=dcgan", "model.generator.refine=-1"], "model.generator.refine=-1 is invalid: it must be an integer >= 0"),  # noqa: E501
+        (["model=dcgan", "model.discriminator.refine=2.5"], "model.discriminator.refine=2.5 is invalid"),
         (["data.name=a/b"], "data.name=a/b is invalid"),
         (["optimizer.lr=inf"], "optimizer.lr=inf is invalid: it must be a finite number > 0"),
         (["optimizer.lr=nan"], "optimizer.lr=nan is invalid"),

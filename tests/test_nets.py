@@ -35,6 +35,26 @@ def test_refine_adds_3x3_convolutions_at_7x7_and_14x14(refine):
         assert list(generator.state_dict()) == list(ConvGenerator(channels=8).state_dict())
 
 
+@pytest.mark.parametrize("refine", [0, 1, 2])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_discriminator_refine_adds_3x3_convolutions_at_14x14_and_7x7(refine, batch_norm):
+    discriminator = ConvDiscriminator(channels=8, refine=refine, batch_norm=batch_norm)
+    convs = [m for m in discriminator.model if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride) for c in convs] == (
+        [(1, 8, (4, 4), (2, 2))]
+        + [(8, 8, (3, 3), (1, 1))] * refine  # at 14x14 (c)
+        + [(8, 16, (4, 4), (2, 2))]
+        + [(16, 16, (3, 3), (1, 1))] * refine  # at 7x7 (2c)
+    )
+    assert len({id(c) for c in convs}) == len(convs)  # k layers of their own, not one layer k times
+    norms = sum(isinstance(m, torch.nn.BatchNorm2d) for m in discriminator.model)
+    assert norms == (1 + refine) * batch_norm  # BatchNorm at 7x7 only, as the DCGAN's
+    assert discriminator(torch.rand(4, 784)).shape == (4, 1)
+    if refine == 0:  # the DCGAN's layers, so a checkpoint of a run before refine existed still loads
+        dcgan = ConvDiscriminator(channels=8, batch_norm=batch_norm)
+        assert list(discriminator.state_dict()) == list(dcgan.state_dict())
+
+
 def test_the_conditional_generator_uses_its_label():
     module = build_module(compose_config("model=conditional"))
     seeds = torch.randn(1, 100).repeat(10, 1)  # the same seed for every digit

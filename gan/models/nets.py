@@ -189,7 +189,9 @@ class ConvDiscriminator(Critic):
 
     ``channels`` is the width of its first convolution; packed, the m samples enter as m * image_channels
     input channels. ``batch_norm=False`` drops its BatchNorm: a gradient penalty (R1, R2) asks for a D whose output
-    for one sample does not depend on the rest of its batch.
+    for one sample does not depend on the rest of its batch. ``refine=k`` adds k 3x3 convolutions at 14x14 and k at
+    7x7, as ``ConvGenerator``'s does (0: the DCGAN's two strided convolutions alone): depth for D, whose two layers
+    otherwise judge a stroke from 4x4 and 10x10 windows.
     """
 
     def __init__(
@@ -201,18 +203,29 @@ class ConvDiscriminator(Critic):
         minibatch_std=False,
         spectral_norm=False,
         batch_norm=True,
+        refine=0,
     ):
         super().__init__()
         _check_positive(channels=channels, image_channels=image_channels, pack=pack)
+        COUNT.check("refine", refine)
         self.pack = pack
         width = 2 * channels * 7 * 7
+
+        def refined(width, norm):  # [N, w, s, s] -> [N, w, s, s]; new layers for each of the k
+            def conv():
+                return nn.Conv2d(width, width, 3, padding=1), *([nn.BatchNorm2d(width)] if norm else [])
+
+            return [layer for _ in range(refine) for layer in (*conv(), nn.LeakyReLU(leaky_slope))]
+
         self.model = nn.Sequential(
             nn.Unflatten(-1, (pack * image_channels, 28, 28)),  # [N, m * k, 28, 28]
             nn.Conv2d(pack * image_channels, channels, 4, stride=2, padding=1),  # [N, c, 14, 14]
             nn.LeakyReLU(leaky_slope),
+            *refined(channels, norm=False),  # the DCGAN has no BatchNorm after its first layer
             nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1),  # [N, 2c, 7, 7]
             *([nn.BatchNorm2d(2 * channels)] if batch_norm else []),
             nn.LeakyReLU(leaky_slope),
+            *refined(2 * channels, norm=batch_norm),
             *([MinibatchStd()] if minibatch_std else []),  # [N, 2c + 1, 7, 7]
             nn.Flatten(),  # [N, (2c + 1) * 49]
             nn.Linear(width + 49 * int(minibatch_std), 1),  # [N, 1]: the logit (Critic's forward: the probability)

@@ -74,6 +74,7 @@ CHECKS = {
     "model.generator.leaky_slope": LEAKY_SLOPE,
     "model.pack": POSITIVE_INT,
     "model.generator.refine": COUNT,
+    "model.discriminator.refine": COUNT,
     "model.ema_decay": EMA_DECAY,
     "data.batch_size": POSITIVE_INT,
     "data.chunk_size": POSITIVE_INT,
