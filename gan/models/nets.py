@@ -209,7 +209,7 @@ class ConvDiscriminator(Critic):
         _check_positive(channels=channels, image_channels=image_channels, pack=pack)
         COUNT.check("refine", refine)
         self.pack = pack
-        width = 2 * channels * 7 * 7
+        features = 2 * channels * 7 * 7  # what the last convolution hands the linear layer
 
         def refined(width, norm):  # [N, w, s, s] -> [N, w, s, s]; new layers for each of the k
             def conv():
@@ -228,7 +228,7 @@ class ConvDiscriminator(Critic):
             *refined(2 * channels, norm=batch_norm),
             *([MinibatchStd()] if minibatch_std else []),  # [N, 2c + 1, 7, 7]
             nn.Flatten(),  # [N, (2c + 1) * 49]
-            nn.Linear(width + 49 * int(minibatch_std), 1),  # [N, 1]: the logit (Critic's forward: the probability)
+            nn.Linear(features + 49 * int(minibatch_std), 1),  # [N, 1]: the logit (Critic's forward: the probability)
         )
         if spectral_norm:
             _spectral_norm(self.model)
