@@ -110,6 +110,12 @@ def test_a_schedule_starts_at_one_and_reaches_final_at_the_last_update(shape):
     assert Schedule().factor(99, 100) == 1.0
 
 
+def test_a_constant_schedule_refuses_a_final_share_it_would_ignore():
+    with pytest.raises(ConfigError, match=r"schedule.final=0.5 has no effect with schedule.shape=constant"):
+        Schedule("constant", final=0.5)
+    assert Schedule("constant", final=1.0).factor(99, 100) == 1.0
+
+
 def test_the_learning_rate_follows_the_schedule_through_lightning_and_ends_at_final(tmp_path):
     cfg = ring_config(*MODERN, "max_updates=40", "optimizer.lr=1e-3", "schedule.final=0.25")
     trainer, module, *_ = fit_trainer(cfg, tmp_path / "r")

@@ -19,6 +19,9 @@ class Schedule:
     def __init__(self, shape: str = "constant", final: float = 1.0):
         SHAPE.check("schedule.shape", shape)
         FINAL.check("schedule.final", final)
+        if shape == "constant" and final != 1:
+            raise ConfigError(f"schedule.final={final} has no effect with schedule.shape=constant (its factor stays 1):"
+                              " choose schedule=linear or schedule=cosine to decay to it")  # fmt: skip
         self.shape, self.final = shape, float(final)
 
     @property
