@@ -26,7 +26,7 @@ class Schedule:
 
     @property
     def constant(self) -> bool:
-        return self.shape == "constant" or self.final == 1
+        return self.final == 1  # shape constant is refused any other final
 
     def factor(self, update: int, total: int) -> float:
         """The factor at ``update`` (counted from 0) of a run of ``total`` updates."""
