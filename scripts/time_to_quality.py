@@ -4,7 +4,8 @@
 
 RUN is a run folder trained with the judge's metrics on (the image datasets): after every epoch it recorded the
 confident share, judge-IS, judge-FD, precision and recall, the images seen and (since this script) the wall-clock
-seconds. Prints one Markdown row per epoch and draws each metric against images seen and against minutes.
+seconds. On the 2D mixtures (data=ring8, grid25), the modes, the high-quality share, KL, precision and recall
+instead. Prints one Markdown row per epoch and draws each metric against images seen and against minutes.
 """
 
 import argparse

@@ -213,25 +213,40 @@ def report_figure(runs: list[dict]) -> Figure:
     return figure
 
 
-QUALITY = ("confident", "judge_is", "judge_fd", "precision", "recall")  # what each epoch's judge measures on images
+# What each epoch measures: the judge on images; the mode count and the high-quality share on 2D mixtures
+QUALITY = ("confident", "judge_is", "judge_fd", "precision", "recall")
+POINT_QUALITY = ("modes", "high_quality", "kl", "precision", "recall")
+_FORMATS = {"confident": ".1%", "high_quality": ".1%", "judge_is": ".2f", "judge_fd": ".1f", "kl": ".3f",
+            "precision": ".2f", "recall": ".2f", "modes": "d"}  # fmt: skip
+
+
+def _histories(runs: list[dict]) -> tuple[tuple[str, ...], list[list[dict]]]:
+    """The metrics to show (``QUALITY`` or, when no run has a judge, ``POINT_QUALITY``) and each run's measured
+    epochs."""
+    epochs = [(r["summary"] or {}).get("metrics_per_epoch") or [] for r in runs]
+    judged = any("confident" in h for history in epochs for h in history)
+    metrics = QUALITY if judged else POINT_QUALITY
+    return metrics, [[h for h in history if metrics[1] in h] for history in epochs]
 
 
 def quality_figure(runs: list[dict]) -> Figure:
-    """Quality against training: each of ``QUALITY`` after every epoch, against images seen (top row) and, when the
-    runs' epochs recorded their ``seconds``, against wall-clock minutes (bottom row); one line per run."""
-    histories = [[h for h in (r["summary"] or {}).get("metrics_per_epoch") or [] if "confident" in h] for r in runs]
+    """Quality against training: each of ``QUALITY`` (2D mixtures: ``POINT_QUALITY``) after every epoch, against
+    images seen (top row) and, when the runs' epochs recorded their ``seconds``, against wall-clock minutes (bottom
+    row); one line per run."""
+    metrics, histories = _histories(runs)
     timed = any("seconds" in h for history in histories for h in history)
     figure = Figure(figsize=(22, 8 if timed else 4.5), layout="constrained")
-    axes = figure.subplots(2 if timed else 1, len(QUALITY), squeeze=False)
+    axes = figure.subplots(2 if timed else 1, len(metrics), squeeze=False)
     labels = [_label(run, varying_keys(runs)) or run["dir"].name for run in runs]
     for history, label in zip(histories, labels, strict=True):
-        for column, metric in enumerate(QUALITY):
+        for column, metric in enumerate(metrics):
             axes[0, column].plot([h["images"] for h in history], [h[metric] for h in history], "o-", label=label)
             if timed:
                 minutes = [(h["seconds"] / 60, h[metric]) for h in history if "seconds" in h]
                 axes[1, column].plot([m for m, _ in minutes], [v for _, v in minutes], "o-", label=label)
-    for column, metric in enumerate(QUALITY):
-        axes[0, column].set(title=f"{metric} (after each epoch)", xlabel="images seen")
+    seen = "images seen" if metrics is QUALITY else "points seen"
+    for column, metric in enumerate(metrics):
+        axes[0, column].set(title=f"{metric} (after each epoch)", xlabel=seen)
         if timed:
             axes[1, column].set(title=metric, xlabel="wall-clock minutes (metrics included)")
     figure.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", fontsize="small")
@@ -239,15 +254,13 @@ def quality_figure(runs: list[dict]) -> Figure:
 
 
 def quality_table(runs: list[dict]) -> str:
-    """Each run's epochs as Markdown rows: images, minutes, and ``QUALITY``."""
-    lines = ["| run | epoch | images | minutes | " + " | ".join(QUALITY) + " |", "|" + " --- |" * (4 + len(QUALITY))]
-    for run in runs:
-        for h in (run["summary"] or {}).get("metrics_per_epoch") or []:
-            if "confident" not in h:
-                continue
+    """Each run's epochs as Markdown rows: images (points), minutes, and ``QUALITY`` (``POINT_QUALITY``)."""
+    metrics, histories = _histories(runs)
+    lines = ["| run | epoch | images | minutes | " + " | ".join(metrics) + " |", "|" + " --- |" * (4 + len(metrics))]
+    for run, history in zip(runs, histories, strict=True):
+        for h in history:
             minutes = f"{h['seconds'] / 60:.1f}" if "seconds" in h else "-"
-            cells = [f"{h['confident']:.1%}", f"{h['judge_is']:.2f}", f"{h['judge_fd']:.1f}",
-                     f"{h['precision']:.2f}", f"{h['recall']:.2f}"]  # fmt: skip
+            cells = [format(h[m], _FORMATS[m]) for m in metrics]
             row = [run["dir"].name, str(h["epoch"] + 1), f"{h['images']:,}", minutes, *cells]
             lines.append(f"| {' | '.join(row)} |")
     return "\n".join(lines)
