@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--group", default="seed", help="the key pooled over (default: seed)")
     args = parser.parse_args()
     import gan
-    from gan.evaluation.sweep_report import read_sweep, varying_keys
+    from gan.evaluation.sweep_report import read_sweep, setting, varying_keys
     from gan.file_safety import atomic_path
 
     runs = [run for run in read_sweep(args.sweep) if run["summary"]]
@@ -49,15 +49,15 @@ def main() -> None:
         for psi, drs in settings:
             truncation = None if psi == 1.0 else psi
             values = loaded.metrics(args.samples, truncation=truncation, drs=drs, drs_percentile=args.drs_percentile)
-            setting = f"truncation {psi:g}" + (", DRS" if drs else "")
-            groups.setdefault((*(run["overrides"].get(k, "") for k in keys), setting), []).append(values)
+            sampling = f"truncation {psi:g}" + (", DRS" if drs else "")
+            groups.setdefault((*(setting(run, k) for k in keys), sampling), []).append(values)
         print(f"measured {run['dir'].name}", flush=True)
     shown = [c for c in COLUMNS if any(c in v for members in groups.values() for v in members)]
     header = [*keys, "sampling", "runs", *shown]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for (*setting, sampling), members in groups.items():
+    for (*values, sampling), members in groups.items():
         cells = [_cell([m[c] for m in members], c) for c in shown]
-        lines.append("| " + " | ".join([*setting, sampling, str(len(members)), *cells]) + " |")
+        lines.append("| " + " | ".join([*values, sampling, str(len(members)), *cells]) + " |")
     table = "\n".join(lines)
     with atomic_path(args.sweep / "sampling_cures.md") as tmp:
         tmp.write_text(f"# {args.sweep}: sampling-time cures\n\n{table}\n")

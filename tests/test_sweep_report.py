@@ -102,3 +102,18 @@ def test_time_to_quality_on_a_2d_mixture_shows_modes_and_high_quality(tmp_path):
     assert "| experiment=modern_grid25 | 2 | 200,000 | 1.0 | 25 | 90.0% | 0.250 | 0.80 | 0.70 |" in table
     figure = quality_figure([read_run(run)])
     assert len(figure.axes) == 10 and figure.axes[1].lines[0].get_ydata().tolist() == [0.5, 0.9]  # high quality
+
+
+def test_a_run_that_kept_the_presets_value_is_labelled_with_it_not_a_blank(tmp_path):
+    from gan.evaluation.sweep_report import markdown_table, quality_figure
+
+    _run(tmp_path, "a", ["seed=0", "data.batch_size=100"], 10, 0.1)
+    _run(tmp_path, "b", ["seed=0"], 12, 0.2)  # took the preset's batch: its config says which
+    (tmp_path / "b" / ".hydra" / "config.yaml").write_text("data:\n  batch_size: 50\n  name: ${oc.env:HOME}\n")
+    runs = read_sweep(tmp_path)
+    assert [row.split(" | ")[0] for row in markdown_table(runs).splitlines()[2:]] == ["| 100", "| 50"]
+    assert [r.split(" | ")[0] for r in grouped_table(runs).splitlines()[2:]] == ["| 100", "| 50"]
+    for run in runs:
+        run["summary"]["metrics_per_epoch"][0] |= {"epoch": 0, "images": 1000}
+    labels = [line.get_label() for line in quality_figure(runs).axes[0].lines]
+    assert labels == ["data.batch_size=100", "data.batch_size=50"]

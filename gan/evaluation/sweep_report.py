@@ -45,12 +45,34 @@ def read_run(run_dir: Path) -> dict:
         status = "interrupted (resume it from its checkpoint)"
     else:
         status = "stopped or running (has a checkpoint)" if has_checkpoint else "running, or killed before training"
-    return {"dir": run_dir, "overrides": pairs, "summary": summary, "progress": progress, "status": status}
+    config_path = run_dir / ".hydra" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else None  # plain YAML: nothing resolved
+    return {
+        "dir": run_dir,
+        "overrides": pairs,
+        "config": config if isinstance(config, dict) else {},
+        "summary": summary,
+        "progress": progress,
+        "status": status,
+    }
 
 
 def read_sweep(sweep_dir) -> list[dict]:
     """Every run folder (one holding .hydra/overrides.yaml) under ``sweep_dir``, in name order."""
     return [read_run(p.parent.parent) for p in sorted(Path(sweep_dir).glob("*/.hydra/overrides.yaml"))]
+
+
+def setting(run: dict, key: str) -> str:
+    """``key``'s value in ``run``: its override, else what its config held (a run that took the preset's value
+    says so, not a blank), else empty."""
+    if key in run["overrides"]:
+        return run["overrides"][key]
+    node = run.get("config", {})
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return ""
+        node = node[part]
+    return "" if isinstance(node, (dict, list)) or node is None else str(node)
 
 
 def varying_keys(runs: list[dict]) -> list[str]:
@@ -105,7 +127,7 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
             target = samples.relative_to(link_samples_from) if link_samples_from else samples
             link = f"[png]({target.as_posix().replace(' ', '%20')})"
         cells = [
-            *(run["overrides"].get(k, "") for k in keys),
+            *(setting(run, k) for k in keys),
             _dataset_cell(summary),
             run["status"],
             _number(summary.get("final_d_loss"), 4),
@@ -144,17 +166,17 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
     keys = [k for k in varying_keys(runs) if k != over]
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
-        groups.setdefault(tuple(run["overrides"].get(k, "") for k in keys), []).append(run)
+        groups.setdefault(tuple(setting(run, k) for k in keys), []).append(run)
     header = [*keys, "dataset (judge accuracy)", "runs", "updates", "modes", "KL", "confident / high quality"]
     header += [*FIDELITY_DIVERSITY, "judge-FD"]
     header.append("training s / run")
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for setting, members in groups.items():
+    for values, members in groups.items():
         done = [run["summary"] for run in members if run["summary"] and run["summary"].get("metrics")]
         final = [summary["metrics"] for summary in done]
         possible = final[0].get("possible_modes", 10) if final else 10
         cells = [
-            *setting,
+            *values,
             _dataset_cell(done[0]) if done else "-",
             f"{len(done)} of {len(members)}",
             ", ".join(sorted({str(summary["updates"]) for summary in done})) or "-",
@@ -170,7 +192,7 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
 
 
 def _label(run: dict, keys: list[str]) -> str:
-    return ",".join(f"{k}={run['overrides'].get(k, '')}" for k in keys)
+    return ",".join(f"{k}={setting(run, k)}" for k in keys)
 
 
 def _smooth(values: list[float], window: int = 25) -> list[float]:
