@@ -83,6 +83,7 @@ def test_every_script_has_a_help_text():
         ("evaluate.py", ["judge-FD"]),
         ("report.py", ["report.md"]),
         ("time_to_quality.py", ["wall-clock", "images seen"]),
+        ("benchmark_layouts.py", ["channels_last", "torch.compile", "time ratio"]),
         ("train_classifier.py", ["FASHION_MNIST_MIRROR"]),
     ):
         done = run_script(script, "--help", cwd=ROOT)
