@@ -117,3 +117,5 @@ def test_a_run_that_kept_the_presets_value_is_labelled_with_it_not_a_blank(tmp_p
         run["summary"]["metrics_per_epoch"][0] |= {"epoch": 0, "images": 1000}
     labels = [line.get_label() for line in quality_figure(runs).axes[0].lines]
     assert labels == ["data.batch_size=100", "data.batch_size=50"]
+    (tmp_path / "b" / ".hydra" / "config.yaml").write_text("data: [unclosed\n")  # damaged: a blank, no crash
+    assert [r.split(" | ")[0] for r in markdown_table(read_sweep(tmp_path)).splitlines()[2:]] == ["| 100", "| "]

@@ -45,8 +45,12 @@ def read_run(run_dir: Path) -> dict:
         status = "interrupted (resume it from its checkpoint)"
     else:
         status = "stopped or running (has a checkpoint)" if has_checkpoint else "running, or killed before training"
-    config_path = run_dir / ".hydra" / "config.yaml"
-    config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else None  # plain YAML: nothing resolved
+    config = None
+    if (run_dir / ".hydra" / "config.yaml").is_file():
+        try:  # plain YAML: nothing resolved, nothing run
+            config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
+        except (yaml.YAMLError, UnicodeDecodeError):  # damaged: its values show as blanks, the report goes on
+            config = None
     return {
         "dir": run_dir,
         "overrides": pairs,
