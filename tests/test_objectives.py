@@ -311,6 +311,19 @@ def test_ramps_set_each_optimizers_lr_and_beta2_and_the_ema_decay_from_its_half_
     assert ramps.ema_decay(1000, 64) == pytest.approx(0.5 ** (64 / 1000))  # 1,000 images halve a weight's past
 
 
+def test_a_ramped_average_moves_by_the_decay_set_before_each_update():
+    from gan.models.averaging import GeneratorAverage
+
+    generator = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(generator.weight)
+    average = GeneratorAverage(generator, decay=None)  # decay set per update, as ramps.ema_half_life does
+    for decay, weight, expected in [(0.0, 1.0, 1.0), (0.5, 3.0, 2.0), (0.75, 6.0, 3.0)]:
+        average.decay = decay
+        generator.weight.data.fill_(weight)
+        average.update_parameters(generator)
+        assert average.module.weight.item() == pytest.approx(expected)  # decay * past + (1 - decay) * G
+
+
 def test_a_run_with_r3gans_ramps_ends_at_their_final_values(tmp_path):
     from gan.models.schedules import Ramp
 
@@ -329,6 +342,7 @@ def test_a_ramp_that_would_fight_another_setting_is_refused():
         (("ramps=r3gan", "schedule=linear"), "ramps.lr sets the learning rate itself"),
         (("ramps=r3gan", "optimizer=sgd"), "ramps.beta2 ramps Adam's beta2"),
         (("ramps=r3gan", "penalty=none"), "ramps.gamma ramps the strength of R1 and R2"),
+        (("ramps=r3gan", "model.ema_decay=0.999"), "ramps.ema_half_life sets the EMA's decay itself"),
     ]:
         with pytest.raises(ConfigError, match=message):
             check_config(compose_config("model=dcgan", "loss=rpgan", "penalty=r1_r2", *overrides))

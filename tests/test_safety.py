@@ -339,6 +339,18 @@ def test_a_carried_judge_path_is_read_never_written(tiny_csv, tmp_path):
     assert loaded.metrics.judge is None  # the dataset's own judge instead: nothing is written at that path
 
 
+def test_a_ramp_a_run_switched_off_stays_off_when_the_run_is_loaded_or_resumed():
+    from gan.config import compose
+    from gan.training.carried_config import carried_config
+
+    cfg = container(compose("model=dcgan", "loss=rpgan", "penalty=r1_r2", "ramps=r3gan", "~ramps.lr",
+                            "ramps.gamma=null"))
+    assert "lr" not in cfg["ramps"] and cfg["ramps"]["gamma"] is None and cfg["ramps"]["beta2"] is not None
+    ramps = carried_config(cfg, "run.ckpt").ramps
+    assert ramps.lr is None and ramps.gamma is None  # not conf/r3gan.yaml's ramps, which the run never had
+    assert ramps.beta2.end == 0.99 and ramps.ema_half_life.end == 250_000  # the ones it had, as they were
+
+
 def test_a_carried_config_is_recognised_as_the_conf_options_it_was_composed_from():
     from gan.config import compose
     from gan.training.carried_config import carried_config, choices

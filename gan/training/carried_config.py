@@ -241,14 +241,33 @@ def _overlay(ours, theirs, key: str, source: str, references: bool):
                     f"has {ours.get(name)!r}: a carried config gives values, never what to build or how"
                 )
             continue
-        if name in ours:
+        if name in ours and value is None and _optional_part(ours.get("_target_"), str(name)):
+            rebuilt[name] = None  # switched off in the run (ramps.lr=null): it stays off, not conf/'s part
+        elif name in ours:
             rebuilt[name] = _overlay(ours[name], value, child, source, references)
         elif _takes(ours.get("_target_"), str(name)):  # an argument conf/ leaves at its default: +trainer.X=...
             rebuilt[name] = _plain(value, child, source, references)
         else:  # nothing would read it: a key since removed, or one no class here takes
             _plain(value, child, source, references)
             log.warning(f"WARNING: {source} sets {child}, which this checkout's config does not have: left out")
+    for name in ours.keys() - theirs.keys():  # deleted in the run (~ramps.lr): an optional part stays out
+        if isinstance(ours[name], dict) and _optional_part(ours.get("_target_"), str(name)):
+            rebuilt[name] = None
     return rebuilt
+
+
+@functools.cache
+def _optional_part(target: str | None, name: str) -> bool:
+    """Is ``name`` a part that one of this project's classes (``target``) builds from a node of its own and leaves
+    out at None (``Ramps(lr=None)``)? A run that nulled or deleted it ran without it, so conf/'s part must not
+    come back when the run is loaded or resumed."""
+    if target is None or not target.startswith("gan."):
+        return False
+    try:
+        parameter = inspect.signature(get_object(target)).parameters.get(name)
+    except (ImportError, ValueError, TypeError):
+        return False
+    return parameter is not None and parameter.default is None
 
 
 @functools.cache

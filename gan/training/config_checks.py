@@ -242,6 +242,12 @@ def _check_objective(cfg: DictConfig) -> None:
             )
         if ramps.get("gamma") is not None and not (strengths["r1"] or strengths["r2"]):
             raise ConfigError("ramps.gamma ramps the strength of R1 and R2: switch them on (penalty=r1_r2)")
+        ema_decay = OmegaConf.select(cfg, "model.ema_decay", default=None)
+        if ramps.get("ema_half_life") is not None and ema_decay is not None:
+            raise ConfigError(  # a fixed decay would win, and the ramp be ignored without a word
+                f"ramps.ema_half_life sets the EMA's decay itself: model.ema_decay={ema_decay} would fight it; use "
+                "model.ema_decay=null (or ramps.ema_half_life=null to keep the fixed decay)"
+            )
     precision = str(OmegaConf.select(cfg, "trainer.precision", default="32-true"))
     if any(strengths.values()) and precision in ("16", "16-mixed", "16-true"):
         raise ConfigError(
