@@ -257,28 +257,27 @@ def _overlay(ours, theirs, key: str, source: str, references: bool):
 
 
 @functools.cache
+def _parameters(target: str | None) -> dict[str, inspect.Parameter]:
+    """The arguments of the class (or function) conf/ names as ``target``; none where there is no signature."""
+    if target is None:
+        return {}
+    try:
+        return dict(inspect.signature(get_object(target)).parameters)
+    except (ImportError, ValueError, TypeError):  # not importable here, or no signature to read
+        return {}
+
+
 def _optional_part(target: str | None, name: str) -> bool:
     """Is ``name`` a part that one of this project's classes (``target``) builds from a node of its own and leaves
     out at None (``Ramps(lr=None)``)? A run that nulled or deleted it ran without it, so conf/'s part must not
     come back when the run is loaded or resumed."""
-    if target is None or not target.startswith("gan."):
-        return False
-    try:
-        parameter = inspect.signature(get_object(target)).parameters.get(name)
-    except (ImportError, ValueError, TypeError):
-        return False
+    parameter = _parameters(target).get(name) if target and target.startswith("gan.") else None
     return parameter is not None and parameter.default is None
 
 
-@functools.cache
 def _takes(target: str | None, name: str) -> bool:
     """Does the class (or function) conf/ names as ``target`` take an argument ``name``?"""
-    if target is None:
-        return False
-    try:
-        parameters = inspect.signature(get_object(target)).parameters
-    except (ImportError, ValueError, TypeError):  # not importable here, or no signature to read
-        return False
+    parameters = _parameters(target)
     return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
