@@ -126,3 +126,23 @@ def test_a_resume_reads_its_checkpoint_once(tiny_csv, tmp_path, monkeypatch):
     cfg.trainer.max_epochs = 2
     summary = train(cfg, tmp_path / "run", ckpt_path=checkpoint, saved=saved)
     assert summary["epochs"] == 2 and reads == ["last.ckpt"]
+
+
+def test_the_run_banner_names_the_learning_rate_that_acts_not_the_one_a_ramp_replaces():
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    from gan.models.schedules import Ramp, Ramps, Schedule
+    from gan.training.fit import _rates
+
+    cfg = OmegaConf.create({"optimizer": {"lr": 9e-4}})
+    plain = SimpleNamespace(ramps=Ramps(), schedule=Schedule())
+    assert _rates(cfg, plain) == "lr 0.0009"
+    decayed = SimpleNamespace(ramps=Ramps(), schedule=Schedule("linear", 0.1))
+    assert _rates(cfg, decayed) == "lr 0.0009, Schedule('linear', final=0.1)"
+    ramped = SimpleNamespace(ramps=Ramps(lr=Ramp(1.3e-3, 1.3e-4, 660000), gamma=Ramp(0.05, 0.005, 660000)),
+                             schedule=Schedule())  # fmt: skip
+    assert _rates(cfg, ramped) == (
+        "lr Ramp(0.0013 -> 0.00013 over 660,000 images, cosine); gamma Ramp(0.05 -> 0.005 over 660,000 images, cosine)"
+    )

@@ -68,6 +68,19 @@ def _parameters(network) -> str:
     return f"{type(network).__name__} ({sum(p.numel() for p in network.parameters()):,} parameters)"
 
 
+def _rates(cfg: DictConfig, module) -> str:
+    """The learning rate as it will act (a ramp replaces ``optimizer.lr``; a schedule scales it), and any other ramp."""
+    ramps = module.ramps
+    if ramps.lr is not None:
+        rate = f"lr {ramps.lr}"
+    elif not module.schedule.constant:
+        rate = f"lr {cfg.optimizer.lr}, {module.schedule}"
+    else:
+        rate = f"lr {cfg.optimizer.lr}"
+    others = [f"{name} {ramp}" for name, ramp in vars(ramps).items() if ramp is not None and name != "lr"]
+    return rate + "".join(f"; {other}" for other in others)
+
+
 def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) -> str:
     """The run's facts, logged before training: where it goes, the data, the model, the device and threads."""
     epochs = cfg.trainer.max_epochs if cfg.trainer.max_epochs and cfg.trainer.max_epochs > 0 else "no limit"
@@ -78,7 +91,7 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
             f"run folder: {run_dir}",
             f"dataset: {datamodule.name}, {len(datamodule.train_set):,} training samples ({datamodule.source})",
             f"model: D {_parameters(module.discriminator)}, G {_parameters(module.generator)}; "
-            f"loss {type(module.loss).__name__}, optimizer {optimizer} (lr {cfg.optimizer.lr}), "
+            f"loss {type(module.loss).__name__}, optimizer {optimizer} ({_rates(cfg, module)}), "
             f"noise {type(module.noise).__name__} ({module.latent_dim} values)",
             f"training: batch {datamodule.batch_size}, epochs {epochs}{', ' + limits if limits else ''}; "
             f"device {trainer.strategy.root_device}, {torch.get_num_threads()} thread(s), "
