@@ -83,6 +83,7 @@ def test_improved_is_the_walkthrough_improved_gan():
     [
         (["model=improved", "loss=mse"], lambda m: isinstance(m.loss, losses.MSELoss)),
         (["model=baseline", "noise=randn"], lambda m: isinstance(m.noise, noise.Gaussian)),
+        (["model=dcgan", "noise=coded"], lambda m: isinstance(m.noise, noise.CodedGaussian) and m.noise.codes == 10),
         (["model=improved", "model.latent_dim=1"], lambda m: m.generator.model[0].in_features == 1),
         (
             ["model=baseline", "optimizer=adam"],

@@ -130,7 +130,11 @@ def _check_drs(gan) -> None:
 
 
 def _truncated(gan, z: torch.Tensor, truncation: float | None) -> torch.Tensor:
-    return z if truncation is None else truncate(z, truncation, gan.noise.centre)
+    if truncation is None:
+        return z
+    if gan.noise.centre is None:
+        raise ConfigError(f"truncation={truncation}: {gan.noise} has no centre to pull its noise towards")
+    return truncate(z, truncation, gan.noise.centre)
 
 
 def _drawn(gan, z: torch.Tensor, digits, seeds, batch_size) -> Drawn:
