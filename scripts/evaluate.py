@@ -64,6 +64,10 @@ def main() -> None:
     shares = rows[next(iter(rows))].get("class_share")
     if shares:  # the generated samples' per-class histogram
         print("\nclass shares of the generated samples: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
+    blends = rows[next(iter(rows))].get("blends")
+    if blends:  # what the samples the judge cannot read are: mostly in-between shapes of two classes
+        print("not confident, most often between: " + ", ".join(f"{k} {v:.1%}" for k, v in blends.items())
+              + " (of all samples)")  # fmt: skip
     if len(settings) > 1 or args.drs:
         figure = save_tradeoff(rows, (args.out or run.folder / "evaluation") / "tradeoff.png")
         print(f"\nwrote {figure}")

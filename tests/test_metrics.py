@@ -28,6 +28,33 @@ def test_measuring_leaves_the_global_rng_untouched():
     assert torch.equal(torch.rand(3), expected)
 
 
+class LogitsJudge(torch.nn.Module):
+    """A judge whose logits are an image's first 10 pixels: samples with chosen readings."""
+
+    def __init__(self):
+        super().__init__()
+        self.body, self.head = torch.nn.Module(), torch.nn.Identity()
+        self.body.num_features = 10
+        self.body.forward = lambda images: images[:, :10]
+
+
+def test_the_samples_the_judge_cannot_read_are_counted_by_the_two_classes_they_fall_between():
+    def images(count, logits):
+        row = torch.zeros(784)
+        for digit, logit in logits.items():
+            row[digit] = logit
+        return row.repeat(count, 1)
+
+    torch.manual_seed(0)
+    metrics = JudgeMetrics(LogitsJudge(), torch.randn(50, 784))
+    samples = torch.cat([images(40, {0: 10.0}), images(12, {9: 3.0, 4: 3.0}), images(8, {3: 3.0, 5: 2.9})])
+    values = metrics(samples + 0.001 * torch.randn(60, 784))
+    assert values["confident"] == pytest.approx(40 / 60)
+    assert values["blends"] == pytest.approx({"4 & 9": 12 / 60, "3 & 5": 8 / 60})  # the larger first, each pair sorted
+    assert list(values["blends"]) == ["4 & 9", "3 & 5"]
+    assert metrics(images(5, {7: 10.0}))["blends"] == {}  # every sample read confidently
+
+
 @pytest.fixture(scope="session")
 def judge_path(mnist_dir):
     """The judge, trained once on real MNIST through the same code train.py and train_classifier.py use."""
