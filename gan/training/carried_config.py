@@ -118,7 +118,8 @@ def _target_at(node: dict, *keys: str):
 
 def _choose(group: str, carried: dict, source: str, default: str) -> str:
     """The option of ``group`` that builds the class the carried node names; among several, the one that agrees
-    on the most plain values (for a dataset: what it downloads, then its name), the default first."""
+    most (for a dataset: what it downloads, then its name; then the most keys in common and the fewest missing; then
+    the most plain values), the default first."""
     path = ("model", "generator") if group == "model" else ()
     options = _options(group)
     wanted = _target_at(carried, *path) if path else carried.get("_target_")
@@ -150,7 +151,9 @@ def _choose(group: str, carried: dict, source: str, default: str) -> str:
         option = options[name] if group != "model" else options[name].get("model", {})
         same = sum(1 for k, v in option.items() if not isinstance(v, dict) and node.get(k) == v)
         same_data = (option.get("download") == node.get("download"), option.get("name") == node.get("name"))
-        return (*same_data, same, name == default)
+        # the same keys next: ramps=r3gan and ramps=lr build one class, and only their keys tell them apart
+        same_keys = (sum(k in option for k in node), -sum(k not in node for k in option))
+        return (*same_data, *same_keys, same, name == default)
 
     return max(matches, key=agreement)
 
