@@ -91,7 +91,8 @@ class JudgeMetrics:
         single = images.reshape(-1, PIXELS)  # [N * channels, 784]: each channel one digit
         features = torch.cat([self.judge.body(batch) for batch in single.split(BATCH)])
         logits = self.judge.head(features)
-        probability, digit = logits.softmax(1).max(1)
+        probabilities = logits.softmax(1)
+        probability, digit = probabilities.max(1)
         confident = (probability > CONFIDENT).view(len(images), self.channels).all(1)
         share = None
         if self.channels == 1:
@@ -125,12 +126,11 @@ class JudgeMetrics:
             values["conditional_accuracy"] = (digit == digits).double().mean().item()
         if share is not None:  # the per-class histogram: each class's share of the samples, by its name
             values["class_share"] = dict(zip(self.class_names, share.tolist(), strict=True))
-            values["blends"] = self._blends(logits.softmax(1), ~confident)
+            values["blends"] = self._blends(probabilities, ~confident)
         if "judge_accuracy" in self.about:
             values["judge_accuracy"] = self.about["judge_accuracy"]
             values["trustworthy"] = float(self.about["judge_accuracy"] >= JUDGE_FLOOR)
         return values
-
 
     def _blends(self, probabilities: torch.Tensor, unsure: torch.Tensor, top: int = 5) -> dict[str, float]:
         """Between which two classes the samples the judge is not confident of fall: for the ``top`` pairs of such a
