@@ -17,6 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from gan.data.pictures import SCATTER_POINTS, scatter_picture, tile
 from gan.errors import ConfigError, DivergedError
 from gan.models.averaging import GeneratorAverage
+from gan.models.information import CodeInformation
 from gan.models.losses import LogitLoss
 from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw_noise, draw_seeds, noise_vectors, one_hot
@@ -48,6 +49,7 @@ class GAN(L.LightningModule):
         penalty: Penalty | None = None,  # gradient penalties on D (R1, R2, GP); None: none
         schedule: Schedule | None = None,  # the learning rate's (and the penalties') schedule; None: constant
         ramps: Ramps | None = None,  # R3GAN's: lr, gamma, beta2, EMA half-life over images seen; None: none
+        info_weight: float | None = None,  # InfoGAN's term on noise=coded (gan/models/information.py); None: none
     ):
         super().__init__()
         POSITIVE_INT.check("log_every", log_every)
@@ -68,6 +70,8 @@ class GAN(L.LightningModule):
         self.ema_generator = GeneratorAverage(generator, ema_decay) if averaged else None
         self.latent_dim = generator.latent_dim
         self.classes = generator.classes  # a conditional GAN's number of digits, else None
+        # Q: a head on D's features, trained with D (its weights are in D's optimizer)
+        self.information = CodeInformation.for_networks(info_weight, discriminator, noise, self.classes, self.on_logits)
         self.log_every = log_every
         self.sample_grid = tuple(sample_grid)
         self.max_updates, self.max_images = max_updates, max_images
@@ -101,7 +105,8 @@ class GAN(L.LightningModule):
         )
 
     def configure_optimizers(self):
-        optimizers = [self.optimizer(self.discriminator.parameters()), self.optimizer(self.generator.parameters())]
+        judging = [*self.discriminator.parameters(), *(self.information.parameters() if self.information else ())]
+        optimizers = [self.optimizer(judging), self.optimizer(self.generator.parameters())]
         if self.schedule.constant:
             return tuple(optimizers)
         limits = (self.max_updates, self.max_images, self.update.optimizer_steps)

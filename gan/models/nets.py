@@ -83,6 +83,27 @@ class Critic(nn.Module):
     def forward(self, *inputs):
         return torch.sigmoid(self.logits(*inputs))
 
+    @property
+    def feature_dim(self) -> int:
+        """The width of the features D's last linear layer reads: what InfoGAN's Q head reads too
+        (gan/models/information.py). Only for a D whose ``model`` ends in that layer and judges one sample at a time."""
+        last = getattr(self, "model", None)
+        last = last[-1] if isinstance(last, nn.Sequential) else None
+        if not isinstance(last, nn.Linear) or getattr(self, "pack", 1) != 1:
+            raise ConfigError(
+                f"{type(self).__name__} does not hand its features to a Q head (model.info_weight): that needs "
+                "model=dcgan or model=mlp2d's D, unpacked (model.pack=1)"
+            )
+        return last.in_features
+
+    def judged(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's logits [..., 1] and the features [..., feature_dim] its last linear layer reads them from, in one
+        pass: InfoGAN's Q head reads the same features (``feature_dim`` says which Ds have them)."""
+        batch_shape = inputs.shape[:-1]
+        features = self.model[:-1](inputs.reshape(-1, inputs.shape[-1]))
+        logits = self.model[-1](features)
+        return logits.reshape(*batch_shape, 1), features.reshape(*batch_shape, -1)
+
 
 def _mlp_critic(in_dim, hidden_dim, leaky_slope, layer_norm, minibatch_std, spectral_norm) -> nn.Sequential:
     """The walkthrough's D as logits: in_dim -> hidden_dim -> 1, the cures' switches applied (both MLP Ds)."""

@@ -58,5 +58,9 @@ class CodedGaussian:
         z[..., : self.codes] = torch.nn.functional.one_hot(code, self.codes).to(z.dtype) * self.scale
         return z
 
+    def code_of(self, z: torch.Tensor) -> torch.Tensor:
+        """The code [...] each noise vector z [..., latent_dim] carries (InfoGAN's term reads it back)."""
+        return z[..., : self.codes].argmax(-1)
+
     def __repr__(self) -> str:
         return f"CodedGaussian(codes={self.codes}, scale={self.scale:g})"

@@ -22,7 +22,22 @@ def step(gan, optimizer, loss: torch.Tensor) -> torch.Tensor:
 
 def fakes(gan, batch_shape, device, digits=()) -> torch.Tensor:
     """G's samples for a fresh noise draw of ``batch_shape`` (and a conditional G's one-hot ``digits``)."""
-    return gan.generator(gan.noise(*batch_shape, gan.latent_dim, device=device), *digits)
+    return noise_and_fakes(gan, batch_shape, device, digits)[1]
+
+
+def noise_and_fakes(gan, batch_shape, device, digits=()) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fresh noise draw z of ``batch_shape`` and G's samples for it."""
+    z = gan.noise(*batch_shape, gan.latent_dim, device=device)
+    return z, gan.generator(z, *digits)
+
+
+def judge_fakes(gan, fake, z, digits) -> tuple[torch.Tensor, torch.Tensor | float]:
+    """D's logits on ``fake`` and, with InfoGAN's term (``model.info_weight``), Q's cross-entropy on the codes of
+    ``z`` from the same pass through D (0 without it)."""
+    if gan.information is None:
+        return gan.discriminator.logits(fake, *digits), 0.0
+    logits, features = gan.discriminator.judged(fake)
+    return logits, gan.information.loss(features, gan.noise.code_of(z))
 
 
 class ThreeSteps:
@@ -56,7 +71,8 @@ class LogitSteps:
     """The update on D's logits, two optimizer steps (D's loss with its penalties is checked as a value of its own):
     (1) D on a real batch and a fake batch together:   minimise L_D(D(x), D(G(z1))) + penalties (R1, R2, GP)
     (2) G through D on a fresh z2:                     minimise L_G(D(x), D(G(z2)))
-    A conditional GAN draws its fakes as the real batch's digits, as R3GAN does: D compares a real 7 with a fake 7."""
+    A conditional GAN draws its fakes as the real batch's digits, as R3GAN does: D compares a real 7 with a fake 7.
+    With InfoGAN's term (``model.info_weight``), Q's cross-entropy on the fakes' codes joins both steps' losses."""
 
     steps = ("D on real and fake", "D with its penalties", "G through D")
     d_losses = 1
@@ -70,22 +86,25 @@ class LogitSteps:
             # the penalties differentiate D's logits with respect to its inputs: those require grad when one is due
             due = penalty.due(gan.updates)
             with torch.no_grad():
-                fake = fakes(gan, batch_shape, real.device, digits)
+                z, fake = noise_and_fakes(gan, batch_shape, real.device, digits)
             real_in = real.detach().requires_grad_(due and penalty.r1 > 0)
             fake_in = fake.requires_grad_(due and penalty.r2 > 0)
-            real_logits, fake_logits = D.logits(real_in, *digits), D.logits(fake_in, *digits)
+            real_logits = D.logits(real_in, *digits)
+            fake_logits, information = judge_fakes(gan, fake_in, z, digits)
             d_loss = loss.discriminator_loss(real_logits.float(), fake_logits.float())
             total = (
                 self.penalised(gan, d_loss, real, fake, real_in, fake_in, real_logits, fake_logits, digits)
                 if due
                 else d_loss
             )
+            total = total + information
             step(gan, opt_d, total)
         with gan.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
             # relativistic pairing compares with D on the real batch again
-            fake = fakes(gan, batch_shape, real.device, digits)
+            z, fake = noise_and_fakes(gan, batch_shape, real.device, digits)
             real_logits = D.logits(real, *digits).float() if loss.uses_real_in_generator_step else None
-            g = step(gan, opt_g, loss.generator_loss(real_logits, D.logits(fake, *digits).float()))
+            fake_logits, information = judge_fakes(gan, fake, z, digits)
+            g = step(gan, opt_g, loss.generator_loss(real_logits, fake_logits.float()) + information)
         return torch.stack([d_loss.detach(), total.detach(), g])
 
     @staticmethod

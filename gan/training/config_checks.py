@@ -35,6 +35,7 @@ from gan.rules import (
     at_least,
     integer,
     optional,
+    positive_number,
 )
 
 SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
@@ -76,6 +77,7 @@ CHECKS = {
     "model.generator.refine": COUNT,
     "model.discriminator.refine": COUNT,
     "model.ema_decay": EMA_DECAY,
+    "model.info_weight": Rule(optional(positive_number), "a finite number > 0, or null for none"),
     "data.batch_size": POSITIVE_INT,
     "data.chunk_size": POSITIVE_INT,
     "data.samples": POSITIVE_INT,
@@ -163,6 +165,7 @@ def check_values(cfg: DictConfig) -> None:
                     f"loop itself (gan/models/faithful.py); {instead}, or train with data.batch_size > 1"
                 )
     _check_objective(cfg)
+    _check_information(cfg)
     _check_data_and_model(cfg)
     names = OmegaConf.select(cfg, "data.class_names", default=None)
     if names is not None:
@@ -198,6 +201,25 @@ def _check_data_and_model(cfg: DictConfig) -> None:
             f"({generator.__name__}) draws {'2D points' if points_model else 'images'}: use model=mlp2d with "
             "data=ring8 or grid25, and an image model (baseline, improved, conditional, dcgan) with image data"
         )
+
+
+def _check_information(cfg: DictConfig) -> None:
+    """InfoGAN's term (model.info_weight) reads a coded noise back from D's features, in the update on logits."""
+    weight = OmegaConf.select(cfg, "model.info_weight", default=None)
+    if weight is None:
+        return
+    noise, loss = _target_class(cfg, "noise"), _target_class(cfg, "loss")
+    needs = None
+    if noise is not None and not hasattr(noise, "code_of"):
+        needs = f"noise=coded (a code for Q to read back), not {noise.__name__}"
+    elif loss is not None and not issubclass(loss, LogitLoss):
+        needs = "a loss on D's logits (loss=rpgan, nonsaturating, hinge or wgan)"
+    elif OmegaConf.select(cfg, "model.generator.classes", default=None) is not None:
+        needs = "an unconditional G: a conditional one is told its digit already"
+    elif OmegaConf.select(cfg, "model.pack", default=1) != 1:
+        needs = "an unpacked D (model.pack=1): Q reads one sample's features"
+    if needs:
+        raise ConfigError(f"model.info_weight={weight} (InfoGAN's term) needs {needs}")
 
 
 def _check_devices(cfg: DictConfig) -> None:

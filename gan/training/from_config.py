@@ -1,7 +1,7 @@
 """The parts of a run, built from its composed config: the GAN module and the judge metrics."""
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from gan.config import is_faithful
 from gan.data.mixtures import MixtureDataModule
@@ -35,6 +35,7 @@ def build_module(cfg: DictConfig) -> GAN:
         penalty=instantiate(cfg.penalty),
         schedule=instantiate(cfg.schedule),
         ramps=instantiate(cfg.ramps),
+        info_weight=OmegaConf.select(cfg, "model.info_weight", default=None),  # absent from older runs' configs
     )
 
 

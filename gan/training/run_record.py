@@ -66,6 +66,7 @@ HPARAM_KEYS = (
     "model.latent_dim",
     "model.pack",
     "model.ema_decay",
+    "model.info_weight",
     "model.discriminator._target_",
     "model.discriminator.leaky_slope",
     "model.discriminator.layer_norm",

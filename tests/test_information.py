@@ -1,0 +1,93 @@
+"""InfoGAN's mutual-information term (model.info_weight): Q on D's features reads G's code back."""
+
+import pytest
+import torch
+
+import gan
+from gan.errors import ConfigError
+from gan.models.nets import ConvDiscriminator, PointDiscriminator
+from gan.models.noise import CodedGaussian
+from gan.training.config_checks import check_config
+from gan.training.fit import fit_trainer
+from gan.training.from_config import build_module
+from tests.conftest import compose_config
+
+CODED = ("noise=coded", "noise.codes=4")
+
+
+def coded_ring(*overrides: str, noise=CODED):
+    """A quick run on the 2D ring with a 4-value code in G's noise and InfoGAN's term on it."""
+    return compose_config(
+        "model=mlp2d", "data=ring8", "data.samples=2000", "model.discriminator.units=16",
+        "model.generator.hidden_dim=16", "trainer.enable_progress_bar=false", "threads=1", "metrics.enabled=false",
+        "loss=rpgan", "penalty=r1_r2", "model.latent_dim=6", "model.info_weight=1.0", *noise, *overrides,
+    )  # fmt: skip
+
+
+def test_a_coded_noise_gives_its_code_back():
+    noise = CodedGaussian(codes=4, scale=2.0)
+    z = noise(300, 9, generator=torch.Generator().manual_seed(0))
+    code = noise.code_of(z)
+    assert code.shape == (300,) and set(code.tolist()) == {0, 1, 2, 3}
+    assert torch.equal(z[torch.arange(300), code], torch.full((300,), 2.0))
+
+
+@pytest.mark.parametrize(
+    ("critic", "inputs"),
+    [
+        (ConvDiscriminator(channels=8, batch_norm=False, refine=1), torch.rand(2, 3, 784)),
+        (PointDiscriminator(units=16, pieces=3), torch.randn(2, 3, 2)),
+    ],
+    ids=["dcgan", "points"],
+)
+def test_d_hands_q_the_features_its_logits_come_from(critic, inputs):
+    logits, features = critic.judged(inputs)
+    assert torch.equal(logits, critic.logits(inputs))
+    assert features.shape == (2, 3, critic.feature_dim)
+
+
+def test_a_packed_d_has_no_features_for_q():
+    with pytest.raises(ConfigError, match=r"does not hand its features to a Q head \(model.info_weight\)"):
+        _ = ConvDiscriminator(channels=8, pack=2).feature_dim
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needs"),
+    [
+        ((), r"needs noise=coded .*not Gaussian"),
+        (("loss=bce", "penalty=none"), r"needs a loss on D's logits"),
+        (("model.pack=2",), r"needs an unpacked D"),
+    ],
+)
+def test_the_term_is_refused_where_it_cannot_apply_before_any_work(overrides, needs):
+    cfg = coded_ring(*overrides, noise=CODED if overrides else ("noise=randn",))
+    with pytest.raises(ConfigError, match=rf"model.info_weight=1.0 \(InfoGAN's term\) {needs}"):
+        check_config(cfg)
+    if "model.pack=2" not in overrides:  # the module refuses it too, for plain Python use
+        with pytest.raises(ConfigError, match=needs):
+            build_module(cfg)
+
+
+def test_q_learns_to_read_the_code_and_is_saved_with_the_run(tmp_path):
+    cfg = coded_ring("max_updates=150", "data.batch_size=64", "optimizer.lr=1e-3")
+    _, module, *_ = fit_trainer(cfg, tmp_path / "r")
+    d_optimizer = module.optimizers()[0].optimizer
+    in_d_optimizer = {id(p) for group in d_optimizer.param_groups for p in group["params"]}
+    assert all(id(p) in in_d_optimizer for p in module.information.parameters())  # Q trains with D
+
+    torch.manual_seed(1)
+    z = module.noise(2000, module.latent_dim)
+    with torch.no_grad():
+        _, features = module.discriminator.judged(module.generator.eval()(z))
+        read = module.information.head(features).argmax(-1)
+    accuracy = (read == module.noise.code_of(z)).float().mean().item()
+    assert accuracy > 0.9  # chance: 0.25
+
+    loaded = gan.load(tmp_path / "r").module
+    assert torch.equal(loaded.information.head.weight, module.information.head.weight)
+
+
+def test_without_the_term_a_coded_run_has_no_q(tmp_path):
+    module = build_module(coded_ring("model.info_weight=null"))
+    assert module.information is None
+    assert not any("information" in name for name, _ in module.named_parameters())
