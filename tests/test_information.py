@@ -91,3 +91,42 @@ def test_without_the_term_a_coded_run_has_no_q(tmp_path):
     module = build_module(coded_ring("model.info_weight=null"))
     assert module.information is None
     assert not any("information" in name for name, _ in module.named_parameters())
+
+
+def test_an_update_with_the_term_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
+    cfg = coded_ring("max_updates=4", "data.shuffle=false", "model.generator.batch_norm=false", "schedule=constant")
+    _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
+
+    torch.manual_seed(cfg.seed)  # as training seeds it before building D, G and Q
+    plain = build_module(cfg)
+    D, G, Q, noise, gamma = plain.discriminator, plain.generator, plain.information.head, plain.noise, cfg.penalty.r1
+    opt_d, opt_g = plain.optimizer([*D.parameters(), *Q.parameters()]), plain.optimizer(G.parameters())
+    ce = torch.nn.functional.cross_entropy
+
+    def judged(x):  # D's logits and Q's logits, from one pass through D's layers
+        features = D.model[:-1](x)
+        return D.model[-1](features), Q(features)
+
+    for real in data.train_set.images.split(100)[:4]:
+        z = noise(100, G.latent_dim)
+        with torch.no_grad():
+            fake = G(z)
+        real_in, fake_in = real.clone().requires_grad_(True), fake.requires_grad_(True)
+        d_real, (d_fake, q_fake) = D.logits(real_in), judged(fake_in)
+        (g_real,) = torch.autograd.grad(d_real.sum(), real_in, create_graph=True)
+        (g_fake,) = torch.autograd.grad(d_fake.sum(), fake_in, create_graph=True)
+        r1, r2 = g_real.square().sum(1).mean(), g_fake.square().sum(1).mean()
+        d_loss = torch.nn.functional.softplus(d_fake - d_real).mean() + gamma / 2 * r1 + gamma / 2 * r2
+        opt_d.zero_grad()
+        (d_loss + ce(q_fake, noise.code_of(z))).backward()
+        opt_d.step()
+        D.requires_grad_(False), Q.requires_grad_(False)
+        z = noise(100, G.latent_dim)
+        g_fake, q_fake = judged(G(z))
+        g_loss = torch.nn.functional.softplus(D.logits(real) - g_fake).mean() + ce(q_fake, noise.code_of(z))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True), Q.requires_grad_(True)
+    for (name, trained), reference in zip(module.named_parameters(), plain.parameters(), strict=True):
+        assert torch.equal(trained, reference), name

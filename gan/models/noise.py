@@ -31,8 +31,8 @@ class Gaussian:
 
 class CodedGaussian:
     """N(0, 1) whose first ``codes`` values are replaced by a one-hot code drawn uniformly (times ``scale``): a
-    discrete choice G may use as it likes, with no label behind it (InfoGAN's categorical code without InfoGAN's
-    mutual-information term; Chen et al. 2016).
+    discrete choice G may use as it likes, with no label behind it (InfoGAN's categorical code, Chen et al. 2016;
+    ``model.info_weight`` adds InfoGAN's mutual-information term, gan/models/information.py).
 
     Why: ten digits are ten separate shapes, and a G fed only continuous noise must pass through in-between shapes
     (a 4 turning into a 9) on its way from one to the next; those are the samples no reader can name. G's first
