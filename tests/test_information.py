@@ -7,6 +7,7 @@ import gan
 from gan.errors import ConfigError
 from gan.models.nets import ConvDiscriminator, PointDiscriminator
 from gan.models.noise import CodedGaussian
+from gan.models.residual import ResidualDiscriminator
 from gan.training.config_checks import check_config
 from gan.training.fit import fit_trainer
 from gan.training.from_config import build_module
@@ -37,8 +38,9 @@ def test_a_coded_noise_gives_its_code_back():
     [
         (ConvDiscriminator(channels=8, batch_norm=False, refine=1), torch.rand(2, 3, 784)),
         (PointDiscriminator(units=16, pieces=3), torch.randn(2, 3, 2)),
+        (ResidualDiscriminator(), torch.rand(2, 3, 784)),
     ],
-    ids=["dcgan", "points"],
+    ids=["dcgan", "points", "residual"],
 )
 def test_d_hands_q_the_features_its_logits_come_from(critic, inputs):
     logits, features = critic.judged(inputs)

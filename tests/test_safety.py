@@ -358,8 +358,9 @@ def test_a_carried_config_is_recognised_as_the_conf_options_it_was_composed_from
     for overrides in (["experiment=modern_grid25"], ["model=conditional"], ["data=fashion_mnist", "model=dcgan_ema"],
                       ["model=residual", "ramps=r3gan", "data=stacked_mnist"],
                       ["model=dcgan", "noise=coded", "noise.codes=12"], ["experiment=modern_mnist_long"],
-                      ["experiment=modern_mnist_quick"], ["experiment=modern_mnist_long", "ramps=r3gan", "~ramps.gamma",
-                                                          "~ramps.beta2", "~ramps.ema_half_life"],
+                      ["experiment=modern_mnist_quick"], ["experiment=modern_mnist_info"],
+                      ["experiment=modern_mnist_long", "ramps=r3gan", "~ramps.gamma", "~ramps.beta2",
+                       "~ramps.ema_half_life"],
                       ["callbacks=[best_checkpoint,early_stopping]", "loss=wgan", "penalty=gp", "model=dcgan"]):
         cfg = container(compose(*overrides))
         assert container(carried_config(cfg, "run.ckpt")) == cfg, overrides  # rebuilt value for value

@@ -105,7 +105,8 @@ class GAN(L.LightningModule):
         )
 
     def configure_optimizers(self):
-        judging = [*self.discriminator.parameters(), *(self.information.parameters() if self.information else ())]
+        q_head = self.information.parameters() if self.information is not None else ()
+        judging = [*self.discriminator.parameters(), *q_head]
         optimizers = [self.optimizer(judging), self.optimizer(self.generator.parameters())]
         if self.schedule.constant:
             return tuple(optimizers)

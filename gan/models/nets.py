@@ -92,7 +92,7 @@ class Critic(nn.Module):
         if not isinstance(last, nn.Linear) or getattr(self, "pack", 1) != 1:
             raise ConfigError(
                 f"{type(self).__name__} does not hand its features to a Q head (model.info_weight): that needs "
-                "model=dcgan or model=mlp2d's D, unpacked (model.pack=1)"
+                "a D whose network ends in one linear layer, judging one sample at a time (model.pack=1)"
             )
         return last.in_features
 

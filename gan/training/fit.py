@@ -90,7 +90,9 @@ def describe_run(cfg: DictConfig, run_dir: Path, module, datamodule, trainer) ->
         [
             f"run folder: {run_dir}",
             f"dataset: {datamodule.name}, {len(datamodule.train_set):,} training samples ({datamodule.source})",
-            f"model: D {_parameters(module.discriminator)}, G {_parameters(module.generator)}; "
+            f"model: D {_parameters(module.discriminator)}, G {_parameters(module.generator)}"
+            + (f", InfoGAN's Q head {_parameters(module.information)}" if module.information is not None else "")
+            + "; "
             f"loss {type(module.loss).__name__}, optimizer {optimizer} ({_rates(cfg, module)}), "
             f"noise {type(module.noise).__name__} ({module.latent_dim} values)",
             f"training: batch {datamodule.batch_size}, epochs {epochs}{', ' + limits if limits else ''}; "
