@@ -65,9 +65,8 @@ def test_the_term_is_refused_where_it_cannot_apply_before_any_work(overrides, ne
     cfg = coded_ring(*overrides, noise=CODED if overrides else ("noise=randn",))
     with pytest.raises(ConfigError, match=rf"model.info_weight=1.0 \(InfoGAN's term\) {needs}"):
         check_config(cfg)
-    if "model.pack=2" not in overrides:  # the module refuses it too, for plain Python use
-        with pytest.raises(ConfigError, match=needs):
-            build_module(cfg)
+    with pytest.raises(ConfigError, match=needs):  # the module refuses it too, for plain Python use
+        build_module(cfg)
 
 
 def test_q_learns_to_read_the_code_and_is_saved_with_the_run(tmp_path):

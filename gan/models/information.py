@@ -34,17 +34,25 @@ class CodeInformation(nn.Module):
 
     @staticmethod
     def for_networks(weight: float | None, discriminator, noise, classes, on_logits: bool):
-        """The term for ``model.info_weight=weight`` (None: none), after checking the run can carry one: a coded
-        noise to read back, a D with features, the update on D's logits, an unconditional G."""
+        """The term for ``model.info_weight=weight`` (None: none), after checking the run can carry one."""
         if weight is None:
             return None
-        needs = None
-        if not hasattr(noise, "code_of"):
-            needs = f"noise=coded (a code for Q to read back), not {type(noise).__name__}"
-        elif not on_logits:
-            needs = "a loss on D's logits (loss=rpgan, nonsaturating, hinge or wgan)"
-        elif classes is not None:
-            needs = "an unconditional G: a conditional one is told its digit already"
-        if needs:
-            raise ConfigError(f"model.info_weight={weight} (InfoGAN's term) needs {needs}")
+        refuse_unless_possible(weight, type(noise), on_logits, classes is not None, getattr(discriminator, "pack", 1))
         return CodeInformation(discriminator.feature_dim, noise.codes, weight)
+
+
+def refuse_unless_possible(weight: float, noise_class: type, on_logits: bool, conditional: bool, pack: int) -> None:
+    """A ConfigError naming ``model.info_weight`` unless the run can carry InfoGAN's term: a coded noise to read back,
+    the update on D's logits, an unconditional G, a D that judges one sample at a time. The constructor checks it for
+    plain Python use, and gan/training/config_checks.py before any work."""
+    needs = None
+    if not hasattr(noise_class, "code_of"):
+        needs = f"noise=coded (a code for Q to read back), not {noise_class.__name__}"
+    elif not on_logits:
+        needs = "a loss on D's logits (loss=rpgan, nonsaturating, hinge or wgan)"
+    elif conditional:
+        needs = "an unconditional G: a conditional one is told its digit already"
+    elif pack != 1:
+        needs = "an unpacked D (model.pack=1): Q reads one sample's features"
+    if needs:
+        raise ConfigError(f"model.info_weight={weight} (InfoGAN's term) needs {needs}")

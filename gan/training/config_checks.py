@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.config import CONF_DIR, is_faithful
 from gan.data.mixtures import MixtureDataModule
 from gan.errors import ConfigError
+from gan.models.information import refuse_unless_possible
 from gan.models.losses import LogitLoss
 from gan.models.nets import PointGenerator
 from gan.rules import (
@@ -206,20 +207,12 @@ def _check_data_and_model(cfg: DictConfig) -> None:
 def _check_information(cfg: DictConfig) -> None:
     """InfoGAN's term (model.info_weight) reads a coded noise back from D's features, in the update on logits."""
     weight = OmegaConf.select(cfg, "model.info_weight", default=None)
-    if weight is None:
-        return
     noise, loss = _target_class(cfg, "noise"), _target_class(cfg, "loss")
-    needs = None
-    if noise is not None and not hasattr(noise, "code_of"):
-        needs = f"noise=coded (a code for Q to read back), not {noise.__name__}"
-    elif loss is not None and not issubclass(loss, LogitLoss):
-        needs = "a loss on D's logits (loss=rpgan, nonsaturating, hinge or wgan)"
-    elif OmegaConf.select(cfg, "model.generator.classes", default=None) is not None:
-        needs = "an unconditional G: a conditional one is told its digit already"
-    elif OmegaConf.select(cfg, "model.pack", default=1) != 1:
-        needs = "an unpacked D (model.pack=1): Q reads one sample's features"
-    if needs:
-        raise ConfigError(f"model.info_weight={weight} (InfoGAN's term) needs {needs}")
+    if weight is None or noise is None or loss is None:  # an unknown class: instantiating it names the problem
+        return
+    conditional = OmegaConf.select(cfg, "model.generator.classes", default=None) is not None
+    pack = OmegaConf.select(cfg, "model.pack", default=1)
+    refuse_unless_possible(weight, noise, issubclass(loss, LogitLoss), conditional, pack)
 
 
 def _check_devices(cfg: DictConfig) -> None:
