@@ -31,13 +31,18 @@ def noise_and_fakes(gan, batch_shape, device, digits=()) -> tuple[torch.Tensor, 
     return z, gan.generator(z, *digits)
 
 
-def judge_fakes(gan, fake, z, digits) -> tuple[torch.Tensor, torch.Tensor | float]:
+def judge_fakes(gan, fake, z, digits) -> tuple[torch.Tensor, torch.Tensor | None]:
     """D's logits on ``fake`` and, with InfoGAN's term (``model.info_weight``), Q's cross-entropy on the codes of
-    ``z`` from the same pass through D (0 without it)."""
+    ``z`` from the same pass through D (None without it)."""
     if gan.information is None:
-        return gan.discriminator.logits(fake, *digits), 0.0
+        return gan.discriminator.logits(fake, *digits), None
     logits, features = gan.discriminator.judged(fake)
     return logits, gan.information.loss(features, gan.noise.code_of(z))
+
+
+def plus(loss: torch.Tensor, information: torch.Tensor | None) -> torch.Tensor:
+    """``loss`` with InfoGAN's term added when there is one (no extra operation on the step without it)."""
+    return loss if information is None else loss + information
 
 
 class ThreeSteps:
@@ -97,14 +102,14 @@ class LogitSteps:
                 if due
                 else d_loss
             )
-            total = total + information
+            total = plus(total, information)
             step(gan, opt_d, total)
         with gan.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
             # relativistic pairing compares with D on the real batch again
             z, fake = noise_and_fakes(gan, batch_shape, real.device, digits)
             real_logits = D.logits(real, *digits).float() if loss.uses_real_in_generator_step else None
             fake_logits, information = judge_fakes(gan, fake, z, digits)
-            g = step(gan, opt_g, loss.generator_loss(real_logits, fake_logits.float()) + information)
+            g = step(gan, opt_g, plus(loss.generator_loss(real_logits, fake_logits.float()), information))
         return torch.stack([d_loss.detach(), total.detach(), g])
 
     @staticmethod
