@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
@@ -134,6 +135,102 @@ def test_the_payload_in_hydra_config_yaml_is_refused_and_its_references_resolve(
     with pytest.raises(UnsafeFileError, match="not a config this project reads") as refused:
         checkpoint_config({}, old)
     assert "\n" not in str(refused.value) and not marker.exists()
+
+
+def old_run_with_hydra_config(trained_run: Path, tmp_path: Path, edit) -> Path:
+    """A run whose checkpoint carries no config (as before they did): its .hydra/config.yaml, changed by ``edit``, is
+    what the loader reads."""
+    run = tmp_path / "old"
+    shutil.copytree(trained_run, run)
+    last = run / "checkpoints" / "last.ckpt"
+    saved = torch.load(last, weights_only=True)
+    config = saved.pop("config")
+    torch.save(saved, last)
+    edit(config)
+    (run / ".hydra").mkdir(exist_ok=True)
+    (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))  # as written: OmegaConf would parse it
+    return run
+
+
+def two_stage_payloads(marker: Path) -> dict[str, dict[str, str]]:
+    """Values that hold no ``${`` themselves (or only a reference), but resolve to text that would be parsed again."""
+    bare = create_payload(marker)[1:]  # {oc.create:...}: no "${" in it
+    return {
+        "dollar reference": {"trainer.default_root_dir": bare, "optimizer.weight_decay": "$${trainer.default_root_dir}"},
+        "escaped": {"trainer.default_root_dir": "\\" + create_payload(marker)},
+        "spliced": {"data.name": "$", "trainer.default_root_dir": bare,
+                    "optimizer.weight_decay": "${data.name}${trainer.default_root_dir}"},
+        "split over keys": {"data.name": "${oc", "trainer.default_root_dir": ".env:HOME}",
+                            "optimizer.weight_decay": "${data.name}${trainer.default_root_dir}"},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("payload", list(two_stage_payloads(Path("m"))))
+def test_a_two_stage_payload_in_hydra_config_yaml_is_refused_and_runs_nothing(trained_tiny_run, tmp_path, payload):
+    import gan
+
+    marker = tmp_path / "ran"
+
+    def edit(config):
+        for key, value in two_stage_payloads(marker)[payload].items():
+            _edit(config, key, value)
+
+    run = old_run_with_hydra_config(trained_tiny_run, tmp_path, edit)
+    with pytest.raises(UnsafeFileError) as refused:
+        gan.load(run)
+    assert "\n" not in str(refused.value) and "config.yaml" in str(refused.value)
+    assert not marker.exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("script", ["generate.py", "evaluate.py"])
+def test_the_two_stage_payload_is_refused_by_the_scripts_in_one_line(trained_tiny_run, tmp_path, script):
+    marker = tmp_path / "ran"
+    payload = two_stage_payloads(marker)["dollar reference"]
+    run = old_run_with_hydra_config(trained_tiny_run, tmp_path, lambda c: [_edit(c, *kv) for kv in payload.items()])
+    args = [run, "--no-judge", "samples"] if script == "generate.py" else [run]
+    result = run_script(script, *args, cwd=tmp_path)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not marker.exists()
+
+
+def alias_bomb(levels: int = 10) -> str:
+    lines = ["a0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_in_hydra_config_yaml_is_refused_at_once(trained_tiny_run, tmp_path):
+    import time
+
+    from gan.training.saved_runs import checkpoint_config
+
+    run = old_run_with_hydra_config(trained_tiny_run, tmp_path, lambda config: None)
+    beside = run / ".hydra" / "config.yaml"
+    beside.write_text(beside.read_text() + alias_bomb())
+    saved = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    started = time.perf_counter()
+    with pytest.raises(UnsafeFileError, match="more than 20,000 values") as refused:
+        checkpoint_config(saved, run / "checkpoints" / "last.ckpt")
+    assert time.perf_counter() - started < 1.0 and "\n" not in str(refused.value)
+
+
+def test_a_list_shared_along_ten_levels_of_a_checkpoints_config_is_refused_at_once(trained_tiny_run, tmp_path):
+    import time
+
+    import gan
+
+    def bomb(config):
+        shared = ["x"] * 9
+        for _ in range(10):
+            shared = [shared] * 9
+        config["noise"]["bomb"] = shared
+
+    run = copied_run(trained_tiny_run, tmp_path, bomb)
+    started = time.perf_counter()
+    with pytest.raises(UnsafeFileError, match="more than 20,000 values"):
+        gan.load(run)
+    assert time.perf_counter() - started < 5.0  # the checkpoint's own load included
 
 
 @pytest.mark.e2e
@@ -493,3 +590,38 @@ def test_fuzz_carried_configs_run_nothing_write_nowhere_and_refuse_in_one_line(t
     changed = [p for p, mtime in outside.items() if p.stat().st_mtime_ns != mtime]
     assert not changed, changed
     assert not os.path.exists(base / "victim" / "notes.txt.broken")
+
+
+# two-stage payloads: each value alone holds no "${" (or one whole reference), the resolved text would hold one
+SPY_TEXT = "{oc.create:{_target_: tests.test_carried_runs.spy}}"
+STAGED_STRINGS = st.sampled_from(
+    [
+        SPY_TEXT, "$", "${", "$$", "{spy:1}", "$${seed}", "$${trainer.default_root_dir}", "${trainer.default_root_dir}",
+        "${data.name}${optimizer.weight_decay}", "\\${spy:4}", "\\\\${seed}", "$${data.name}", "${seed}", "${..lr}",
+        "${oc", ".create:{_target_: tests.test_carried_runs.spy}}", "${data.name}", "a$${seed}b",
+    ]
+)  # fmt: skip
+STAGED_KEYS = st.sampled_from(
+    ["trainer.default_root_dir", "optimizer.weight_decay", "data.name", "seed", "noise.latent_dim", "loss",
+     "model.generator.hidden_dim", "metrics.judge", "trainer.precision"]
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(edits=st.lists(st.tuples(STAGED_KEYS, STAGED_STRINGS), min_size=1, max_size=4))
+def test_fuzz_two_stage_payloads_in_hydra_config_yaml_run_nothing(trained_tiny_run, edits):
+    from gan.training.carried_config import carried_config
+
+    config = yaml.safe_load(yaml.safe_dump(torch.load(trained_tiny_run / "checkpoints" / "last.ckpt",
+                                                      weights_only=True)["config"]))  # fmt: skip
+    for key, value in edits:
+        _edit(config, key, value)
+    CALLED.clear()
+    try:
+        cfg = carried_config(config, "run/.hydra/config.yaml", references=True)
+    except GanError as refused:
+        assert "\n" not in str(refused), str(refused)
+    else:  # what loads holds no expression anywhere, and building it calls nothing of a carried value
+        assert "${" not in OmegaConf.to_yaml(cfg)
+        OmegaConf.to_container(cfg, resolve=True)
+    assert not CALLED, CALLED

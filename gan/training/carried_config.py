@@ -60,6 +60,9 @@ CSV_KEYS = {"data.train_csv", "data.test_csv"}
 # the groups a carried config's choices are recognised in, and the key (under the group's node) that names the class
 GROUPS = ("data", "loss", "penalty", "optimizer", "schedule", "ramps", "noise", "trainer")
 MAX_DEPTH = 32  # no config of this project nests deeper than 5; a deeper one is refused before any recursion
+# no config of this project has more than about 400 values; every walk over a carried one counts what it visits, so a
+# YAML alias bomb or a pickle that shares one list many times (10**10 paths in a few hundred bytes) is refused at once
+MAX_NODES = 20_000
 # a callback's file name: letters, digits and Lightning's {metric} fields; no folders
 FILE_NAME = re.compile(r"[A-Za-z0-9_{}=.+-]+")
 # a plain reference to another key, as Hydra's .hydra/config.yaml holds them: ${seed}, ${..latent_dim}
@@ -81,13 +84,21 @@ def _moved(node):
     return node
 
 
-def _check_depth(container, source: str) -> None:
-    """Refuse a config nested deeper than ``MAX_DEPTH``, walking it without recursion (a RecursionError otherwise)."""
-    stack = [(container, 1)]
+def _check_size(container, source: str) -> None:
+    """Refuse a config nested deeper than ``MAX_DEPTH`` or with more than ``MAX_NODES`` values counted along every
+    path (a node shared by aliases counts once per path, as every later walk would visit it), walking it without
+    recursion (a RecursionError otherwise). Every other walk over a carried config comes after this one."""
+    stack, visited = [(container, 1)], 0
     while stack:
         node, depth = stack.pop()
+        visited += 1
         if depth > MAX_DEPTH:
             raise UnsafeFileError(f"{source}: its config nests deeper than {MAX_DEPTH} levels: not this project's")
+        if visited > MAX_NODES:
+            raise UnsafeFileError(
+                f"{source}: its config holds more than {MAX_NODES:,} values (counted along every path, shared ones "
+                "too, as in a YAML alias bomb): not this project's"
+            )
         children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
@@ -211,10 +222,13 @@ def _plain(value, key: str, source: str, references: bool):
     if isinstance(value, list):
         return [_plain(v, f"{key}[{i}]", source, references) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
-        if not (references and "\\" not in value and "${" not in REFERENCE.sub("", value)):
+        # only a whole value that is one reference (${seed}): with text around it, a reference would splice a
+        # carried value into new text (`$${key}` makes `${...}` of a key holding `{oc.create:...}`)
+        if not (references and REFERENCE.fullmatch(value)):
             raise UnsafeFileError(
                 f"{source}: not loaded, because its config sets {key}={value[:80]!r}: an interpolation or resolver "
                 "call; a carried config gives values, never expressions"
+                + (" (a reference may only be a whole value, ${key})" if references and "$" in value else "")
             )
     elif not isinstance(value, str | int | float | bool | type(None)):
         raise UnsafeFileError(f"{source}: its config's {key} is a {type(value).__name__}, not a plain value")
@@ -317,6 +331,24 @@ def _paths_from_here(rebuilt: dict, carried: dict, composed: dict, source: str) 
         metrics["judge"] = None
 
 
+def _refuse_text_that_parses_again(resolved: dict, source: str) -> None:
+    """Refuse a resolved config in which any string holds ``${``: made into a config, that text would be parsed as an
+    expression a second time (an escaped ``\\${`` or spliced text resolves to one). A carried config cannot make one
+    (``_plain``); this makes sure of it whatever the route."""
+    stack = [("", resolved)]
+    while stack:
+        key, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((f"{key}.{name}" if key else str(name), value) for name, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{key}[{i}]", value) for i, value in enumerate(node))
+        elif isinstance(node, str) and "${" in node:
+            raise UnsafeFileError(
+                f"{source}: not loaded, because its config's {key} resolves to {node[:80]!r}, text that would be "
+                "read as an expression again; a carried config gives values, never expressions"
+            )
+
+
 def carried_config(container: dict, source, references: bool = False) -> DictConfig:
     """The config read from ``source`` (a checkpoint, or with ``references`` a run's .hydra/config.yaml), rebuilt
     from this checkout's conf/ (above) and checked by train's value rules; ``UnsafeFileError`` (one line, naming the
@@ -326,15 +358,17 @@ def carried_config(container: dict, source, references: bool = False) -> DictCon
     source = str(source)
     if not isinstance(container, dict):
         raise UnsafeFileError(f"{source}: its config is not a mapping of keys ({type(container).__name__})")
-    _check_depth(container, source)
+    _check_size(container, source)
     carried = _moved(container)
     composed = OmegaConf.to_container(compose(*choices(carried, source)), resolve=False)
     rebuilt = _overlay(composed, carried, "", source, references)
     _paths_from_here(rebuilt, carried, composed, source)
     try:
-        cfg = OmegaConf.create(OmegaConf.to_container(OmegaConf.create(rebuilt), resolve=True))
+        resolved = OmegaConf.to_container(OmegaConf.create(rebuilt), resolve=True)
     except OmegaConfBaseException as error:  # a reference to a key the config does not have
         raise UnsafeFileError(f"{source}: its config does not resolve: {str(error).splitlines()[0]}") from None
+    _refuse_text_that_parses_again(resolved, source)
+    cfg = OmegaConf.create(resolved)  # holds no "${" (checked above): nothing in it is parsed as an expression
     try:
         check_values(cfg)
     except ConfigError as error:
