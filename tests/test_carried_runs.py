@@ -156,7 +156,8 @@ def two_stage_payloads(marker: Path) -> dict[str, dict[str, str]]:
     """Values that hold no ``${`` themselves (or only a reference), but resolve to text that would be parsed again."""
     bare = create_payload(marker)[1:]  # {oc.create:...}: no "${" in it
     return {
-        "dollar reference": {"trainer.default_root_dir": bare, "optimizer.weight_decay": "$${trainer.default_root_dir}"},
+        "dollar reference": {"trainer.default_root_dir": bare,
+                             "optimizer.weight_decay": "$${trainer.default_root_dir}"},
         "escaped": {"trainer.default_root_dir": "\\" + create_payload(marker)},
         "spliced": {"data.name": "$", "trainer.default_root_dir": bare,
                     "optimizer.weight_decay": "${data.name}${trainer.default_root_dir}"},
