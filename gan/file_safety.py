@@ -7,6 +7,7 @@ downloaded checkpoint can never run code when it is opened.
 
 import contextlib
 import errno
+import logging
 import os
 import pickle
 import shutil
@@ -16,10 +17,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import torch
-
 from gan.errors import ConfigError, DiskFullError
-from gan.logs import log
+
+log = logging.getLogger("gan")  # gan.logs's logger; gan.logs imports this module, so not from there
 
 # a temporary file left by a process that no longer runs is removed by the next write beside it; one from an
 # older version of this code (no process id in its name) once it is this old
@@ -103,11 +103,14 @@ RUN_ENTRIES = (
     "summary.json", "status.json", "samples.png", "loss_progress.png", "progress.csv", "hparams.yaml",
 )  # fmt: skip
 RUN_ENTRY_PATTERNS = (".hydra-resume-*", "events.out.tfevents.*")
+# the entries written in place (appended to, or truncated) rather than replaced whole: a hard link there is refused too
+OPENED_IN_PLACE = (".lock", "train.log")
 
 
 def refuse_links(run_dir: str | os.PathLike) -> None:
     """``UnsafeFileError`` naming the first symbolic link among what the project writes in ``run_dir`` (its files,
-    and everything inside its folders): a link there would make a write, a rename or a removal land elsewhere.
+    and everything inside its folders), or a hard link among what it writes in place (``OPENED_IN_PLACE``): a link
+    there would make a write, a rename or a removal land elsewhere.
     The run folder itself may be a link: the user named it."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -117,6 +120,11 @@ def refuse_links(run_dir: str | os.PathLike) -> None:
     for entry in entries:
         if entry.is_symlink():
             _link_refused(entry, run_dir)
+        if entry.name in OPENED_IN_PLACE and entry.is_file() and entry.stat().st_nlink > 1:
+            raise UnsafeFileError(
+                f"{entry} is a hard link (the file has {entry.stat().st_nlink} names) inside the run folder {run_dir}: "
+                "writing it would change the file under its other names too; remove it"
+            )
         if entry.is_dir():
             for folder, names, files in os.walk(entry):  # links to folders are listed, never followed
                 for name in (*names, *files):
@@ -132,15 +140,32 @@ def _link_refused(link: Path, run_dir: Path):
 
 
 def open_no_follow(path: str | os.PathLike, mode: str = "a", encoding: str | None = None):
-    """``open(path, mode)`` for appending or writing text, refused (``UnsafeFileError``) when ``path`` is a link."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if mode.startswith("a") else os.O_TRUNC)
+    """``open(path, mode)`` for appending or writing text, refused (``UnsafeFileError``) when ``path`` is a link,
+    symbolic or hard: a hard link is another name of a user's file, which appending or truncating would change."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if mode.startswith("a") else 0)
     try:
         fd = os.open(path, flags, 0o666)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise UnsafeFileError(f"{path} is a symbolic link: this project never writes through a link") from None
         raise
+    try:
+        refuse_hard_link(fd, path)
+    except UnsafeFileError:
+        os.close(fd)
+        raise
+    if not mode.startswith("a"):
+        os.ftruncate(fd, 0)  # only now: a file refused above is left as it was
     return os.fdopen(fd, mode, encoding=encoding)
+
+
+def refuse_hard_link(fd: int, path: str | os.PathLike) -> None:
+    """``UnsafeFileError`` when the open file ``fd`` (at ``path``) has another name too (a hard link)."""
+    if os.fstat(fd).st_nlink > 1:
+        raise UnsafeFileError(
+            f"{path} is a hard link (the file has {os.fstat(fd).st_nlink} names): writing it would change the "
+            "file under its other names too; this project never writes through a link; remove it"
+        )
 
 
 # What torch.load raises on a damaged file: truncated by a crash, overwritten in part, random bytes, a text file, a
@@ -158,6 +183,8 @@ def load_tensors(path: str | os.PathLike, map_location="cpu"):
 
     A file that needs anything else (a pickled object, a function) raises ``UnsafeFileError`` and nothing of it is
     executed; a truncated or corrupt file raises torch's own error."""
+    import torch  # here: gan.logs imports this module, and a script's --help must not wait for torch
+
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:

@@ -3,6 +3,8 @@ console and in the run folder's train.log (conf/train.yaml's hydra.job_logging r
 
 import logging
 
+from gan.file_safety import open_no_follow
+
 log = logging.getLogger("gan")
 
 
@@ -33,9 +35,7 @@ class RunLogFile(logging.FileHandler):
         else:
             self.held.append(record)
 
-    def _open(self):
-        from gan.file_safety import open_no_follow  # a train.log that is a link is never written through
-
+    def _open(self):  # a train.log that is a link, symbolic or hard, is never written through
         return open_no_follow(self.baseFilename, self.mode, encoding=self.encoding)
 
     def keep(self) -> None:

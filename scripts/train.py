@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 
 from gan.command_errors import expected, fail, remove_created, reported_errors
 from gan.command_errors import message as error_message
-from gan.errors import ConfigError
+from gan.errors import ConfigError, GanError
 from gan.logs import log
 from gan.training.run_folders import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
 
@@ -173,33 +173,49 @@ def check_folders(argv: list[str]) -> None:
 
 
 _ENV = re.compile(r"\$\{oc\.env:([A-Za-z_][A-Za-z0-9_]*)(?:,([^}]*))?\}")
+_NOW = re.compile(r"\$\{now:([^${}]*)\}")
 
 
-def _folder_as_resolved(text: str, key: str) -> str | None:
+def _folder_as_resolved(text: str, key: str) -> Path:
     """The folder ``text`` names once Hydra resolves it, for the checks below: an environment variable
-    (``${oc.env:RUNDIR}``) is read here as Hydra will; a time (``${now:...}``) makes a fresh folder, None (nothing to
-    check); any other interpolation is refused, as it cannot be checked before Hydra writes into the folder."""
+    (``${oc.env:RUNDIR}``) is read here as Hydra will, a time (``${now:%Y}``) is this second's, and ``..`` is taken
+    out (``RUN/${now:%Y}/..`` is RUN); any other interpolation is refused, as it cannot be checked before Hydra writes
+    into the folder."""
+    import datetime
+
     resolved = _ENV.sub(lambda m: os.environ.get(m[1], m[0] if m[2] is None else m[2].strip("'\"")), text)
-    if "${now:" in resolved and resolved.count("${") == resolved.count("${now:"):
-        return None
+    now = datetime.datetime.now()
+    resolved = _NOW.sub(lambda m: now.strftime(m[1]), resolved)
     if "${" in resolved:
         fail(
             f"{key}={text}: a folder named by an interpolation (other than ${{oc.env:NAME}} of a set variable and "
             "${now:...}) cannot be checked before Hydra writes into it; give the folder as a path; nothing was changed"
         )
-    return resolved
+    if not resolved.strip():
+        fail(f"{key}={text!r} names no folder; give a path; nothing was changed")
+    return Path(os.path.normpath(resolved))
+
+
+def _refuse_finished(folder: Path, key: str, text) -> None:
+    if holds_results(folder):
+        fail(
+            f"{key}={text} already holds a run's results ({', '.join(RESULTS)}) in {folder}: continue that run with "
+            f"resume={folder}, or train into a fresh folder; nothing was changed"
+        )
 
 
 def _check_folders(argv: list[str]) -> None:
     """Before Hydra makes or writes any folder: ``resume=PATH`` must exist; a run or sweep folder named on the
-    command line must not hold a finished run's results (training into it would replace them; Hydra would rewrite
-    its .hydra/ record even for a command that then fails), must be writable, and a run folder must not be another
-    process's (its lock is taken here); a sweep's jobs must not share one folder. A refused command changes
-    nothing."""
+    command line, as it will be once resolved (``${now:...}``, ``..``), must not hold a finished run's results
+    (training into it would replace them; Hydra would rewrite its .hydra/ record even for a command that then fails),
+    must be writable, and a run folder must not be another process's (its lock is taken here); a sweep's jobs must
+    not share one folder; a resume continues its own folder, never one named by hydra.run.dir. A refused command
+    changes nothing."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
 
     from gan.training.run_folders import continues_in_place
+    from gan.training.run_lock import refuse_if_held
 
     try:
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
@@ -218,43 +234,55 @@ def _check_folders(argv: list[str]) -> None:
     resume = None if resume in (None, "null") or multirun else Path(str(resume))
     if resume is not None and not resume.exists():
         fail(f"resume={resume}: no such run folder or checkpoint")
+    if resume is not None and not (resume.is_dir() or resume.is_file()):
+        fail(f"resume={resume}: neither a run folder nor a checkpoint file; give a run folder or a .ckpt file")
     if resume is not None and resume.is_file() and resume.suffix != ".ckpt":
         fail(f"resume={resume}: a file that is not a checkpoint; give a run folder or a .ckpt file")
-    run_dir = given.get("hydra.run.dir")
-    if run_dir and "${" in str(run_dir):
-        run_dir = _folder_as_resolved(str(run_dir), "hydra.run.dir")
-    if run_dir and resume is None and holds_results(Path(str(run_dir))):
+    text = given.get("hydra.run.dir")
+    run_dir = _folder_as_resolved(str(text), "hydra.run.dir") if text not in (None, "") and not multirun else None
+    continued = None  # the folder a resume continues in place
+    if resume is not None:
+        continued = resume if resume.is_dir() else resume.parent.parent if continues_in_place(resume) else None
+    if continued is not None and run_dir is not None and run_dir.resolve() != continued.resolve():
         fail(
-            f"hydra.run.dir={run_dir} already holds a run's results ({', '.join(RESULTS)}): continue that run "
-            f"with resume={run_dir}, or train into a fresh folder; nothing was changed"
+            f"resume={resume} continues the run in its own folder {continued}; hydra.run.dir={text} would send it "
+            "elsewhere: leave hydra.run.dir out (or give a loose .ckpt to start a new run folder from it); nothing "
+            "was changed"
         )
-    sweep_dir = given.get("hydra.sweep.dir")
-    if multirun and sweep_dir and Path(str(sweep_dir)).is_dir():
-        folder = Path(str(sweep_dir))
-        finished = [job for job in [folder, *folder.iterdir()] if job.is_dir() and holds_results(job)]
+    if run_dir is not None and continued is None:  # a new run's folder, or a loose checkpoint's new one
+        _refuse_finished(run_dir, "hydra.run.dir", text)
+    sweep_text = given.get("hydra.sweep.dir")
+    sweep_dir = _folder_as_resolved(str(sweep_text), "hydra.sweep.dir") if multirun and sweep_text else None
+    if sweep_dir is not None and sweep_dir.is_dir():
+        finished = [job for job in [sweep_dir, *sweep_dir.iterdir()] if job.is_dir() and holds_results(job)]
         if finished:
             fail(
-                f"hydra.sweep.dir={sweep_dir} already holds the results of {len(finished)} job(s) (e.g. "
+                f"hydra.sweep.dir={sweep_text} already holds the results of {len(finished)} job(s) (e.g. "
                 f"{finished[0].name}): give a fresh hydra.sweep.dir (or resume a job with resume=<its folder>); "
                 "nothing was changed"
             )
     subdir = given.get("hydra.sweep.subdir")
-    if multirun and subdir is not None and "${" not in str(subdir) and any(o.is_sweep_override() for o in overrides):
-        fail(
-            f"hydra.sweep.subdir={subdir} names one folder for every job of the sweep: each job would train over the "
-            "one before it and its record of failure; leave it out (each job gets a folder named by its overrides) "
-            "or make it differ per job, e.g. 'hydra.sweep.subdir=${hydra.job.num}'; nothing was changed"
-        )
+    if multirun and subdir is not None and "${" not in str(subdir):
+        if any(o.is_sweep_override() for o in overrides):
+            fail(
+                f"hydra.sweep.subdir={subdir} names one folder for every job of the sweep: each job would train over "
+                "the one before it and its record of failure; leave it out (each job gets a folder named by its "
+                "overrides) or make it differ per job, e.g. 'hydra.sweep.subdir=${hydra.job.num}'; nothing was changed"
+            )
+        job = Path(os.path.normpath((sweep_dir or Path("lightning_logs/multirun/x")) / str(subdir)))
+        _refuse_finished(job, "hydra.sweep.subdir", subdir)
+        try:
+            refuse_if_held(job)
+        except GanError as error:
+            fail(f"{error}; nothing was changed")
     if multirun:
-        _check_writable(Path(str(sweep_dir or "lightning_logs")), "hydra.sweep.dir")
-    elif resume is not None:
-        folder = resume if resume.is_dir() else resume.parent.parent if continues_in_place(resume) else None
-        _check_writable(folder or Path("lightning_logs"), "resume")
-        if folder is not None:
-            _hold(folder, "resume")
-    elif run_dir:
-        _check_writable(Path(str(run_dir)), "hydra.run.dir")
-        _hold(Path(str(run_dir)), "hydra.run.dir")
+        _check_writable(sweep_dir or Path("lightning_logs"), "hydra.sweep.dir")
+    elif continued is not None:
+        _check_writable(continued, "resume")
+        _hold(continued, "resume")
+    elif run_dir is not None:
+        _check_writable(run_dir, "hydra.run.dir")
+        _hold(run_dir, "hydra.run.dir")
     else:
         _check_writable(Path("lightning_logs"), "hydra.run.dir")
 

@@ -143,11 +143,12 @@ def _callbacks(cfg: DictConfig, checkpoints: Path, epoch_metrics) -> list:
     ]
 
 
-def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | None = None):
+def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | None = None, began=None):
     """Lightning's part of ``train``: fit the GAN of ``cfg`` into ``run_dir`` (TensorBoard events, checkpoints).
 
     Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``); None, before any
-    training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits."""
+    training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits. ``began``, a list
+    that gets True appended once training begins (an error before that leaves the run folder's files as they were)."""
     _set_threads(cfg)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
@@ -178,6 +179,8 @@ def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | No
     if ckpt_path is not None and _already_done(cfg, saved, datamodule, trainer.world_size):
         return None
     keep_run_log()  # training begins: the run folder's train.log is written from here on, its earlier lines first
+    if began is not None:
+        began.append(True)
     log.info(describe_run(cfg, run_dir, module, datamodule, trainer))
     started = time.perf_counter()
     # Lightning's signal connector leaves its SIGTERM handler installed after fit: a notebook kernel or a test
@@ -205,10 +208,13 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None, saved: dict | None = None) -
     run_dir = Path(run_dir)
     refuse_links(run_dir)  # nothing of the run is written through a link (file_safety.RUN_ENTRIES)
     with run_lock(run_dir):  # one writer per run: a second process training into run_dir is refused, naming us
+        began: list[bool] = []
         try:
-            fitted = fit_trainer(cfg, run_dir, ckpt_path, saved)
+            fitted = fit_trainer(cfg, run_dir, ckpt_path, saved, began)
         except (Exception, KeyboardInterrupt) as error:
-            if (run_dir / "checkpoints").is_dir():  # something of the run is kept: say how it ended
+            # something of this command's training is kept: say how it ended; an error before training began
+            # (a resume refused) leaves a finished run's status.json as it was
+            if began and (run_dir / "checkpoints").is_dir():
                 stopped = isinstance(error, TrainingInterrupted | KeyboardInterrupt)
                 write_status(run_dir, "interrupted" if stopped else "failed", str(error) or type(error).__name__)
             raise

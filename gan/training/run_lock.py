@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gan.errors import FolderTakenError
-from gan.file_safety import UnsafeFileError
+from gan.file_safety import UnsafeFileError, refuse_hard_link
 
 LOCK_NAME = ".lock"
 _HELD: dict[Path, int] = {}  # run folder (resolved) -> the open lock file of this process
@@ -38,6 +38,11 @@ def _acquire(run_dir: Path) -> None:
                 raise UnsafeFileError(f"{path} is a symbolic link: this project never writes through a link") from None
             raise
         try:
+            refuse_hard_link(fd, path)  # before anything is written into it
+        except UnsafeFileError:
+            os.close(fd)
+            raise
+        try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
@@ -55,6 +60,23 @@ def _acquire(run_dir: Path) -> None:
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
     _HELD[run_dir.resolve()] = fd
+
+
+def refuse_if_held(run_dir: Path) -> None:
+    """``FolderTakenError`` if another process holds ``run_dir``'s lock now; nothing is created or changed."""
+    path = run_dir / LOCK_NAME
+    if not path.is_file() or path.is_symlink() or run_dir.resolve() in _HELD:
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        raise FolderTakenError(
+            f"{run_dir} is being trained into by another process (pid {holder}): one writer per run"
+        ) from None
+    finally:
+        os.close(fd)
 
 
 def _release(run_dir: Path) -> None:
