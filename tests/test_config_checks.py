@@ -194,3 +194,33 @@ def test_the_api_bounds_what_one_picture_draws(trained_tiny_run):
 def test_asking_for_a_gpu_on_a_machine_without_one_is_refused():
     with pytest.raises(ConfigError, match="trainer.accelerator=gpu: this machine has no GPU"):
         check_config(compose_config("trainer.accelerator=gpu"))
+
+
+@pytest.mark.parametrize(
+    "override", ["metrics.enabled=flase", "data.shuffle=flase", "model.generator.layer_norm=maybe",
+                 "trainer.enable_progress_bar=1"]
+)  # fmt: skip
+def test_a_switch_takes_true_or_false_only(override):
+    key = override.split("=")[0]
+    with pytest.raises(ConfigError, match=rf"{re.escape(override)} is invalid: it must be true or false"):
+        check_config(compose_config("model=improved", override))
+    check_config(compose_config("model=improved", f"{key}=FALSE"))  # Hydra's own spellings of a boolean pass
+
+
+def test_every_switch_of_conf_is_held_to_true_or_false():
+    from omegaconf import OmegaConf
+
+    from gan.config import CONF_DIR
+    from gan.training.config_checks import SWITCHES
+
+    found = set()
+    for model in sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml")):
+        container = OmegaConf.to_container(compose_config(f"model={model}"), resolve=True)
+        stack = [("", container)]
+        while stack:
+            key, node = stack.pop()
+            if isinstance(node, dict):
+                stack.extend((f"{key}.{k}" if key else k, v) for k, v in node.items() if not str(k).startswith("_"))
+            elif isinstance(node, bool) and key != "trainer.deterministic":
+                found.add(key)
+    assert found <= set(SWITCHES), sorted(found - set(SWITCHES))

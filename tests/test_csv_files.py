@@ -187,3 +187,16 @@ def test_the_parse_walks_its_chunks_into_one_uint8_array(tiny_csv, monkeypatch):
     chunked = read_csv(tiny_csv)
     assert torch.equal(whole[0], chunked[0]) and torch.equal(whole[1], chunked[1])
     assert chunked[1].dtype == torch.uint8 and chunked[1].shape == (200, 784)
+
+
+@pytest.mark.parametrize("cell", ["1_0", "\u0661\u0662", "0x1f"])
+def test_a_cell_that_int_half_accepts_is_named_by_line_and_column(tmp_path, cell):
+    labels, pixels = synthetic(3)
+    path = write_csv(tmp_path / "odd.csv", labels, pixels)
+    lines = path.read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[5] = cell
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CsvFormatError, match=rf"line 2: column 6: '{cell}' is not an integer"):
+        read_csv(path)

@@ -7,6 +7,7 @@ Any CSV in this layout (28x28 images, labels 0..9, with or without a header row)
 import csv
 import gzip
 import hashlib
+import re
 import warnings
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class CsvFormatError(ConfigError):
         where = f"{path}, line {line}" if line else str(path)
         super().__init__(f"{where}: {problem}")
         self.path, self.line, self.problem = Path(path), line, problem
+
+
+INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 
 def _is_number(cell: str) -> bool:
@@ -93,6 +97,8 @@ def _line_problem(path: Path, number: int, text: str, header: bool, last: int):
         return CsvFormatError(path, number, f"{len(row)} columns, expected {COLUMNS} (label + {PIXELS} pixels){hint}")
     for column, cell in enumerate(row, start=1):
         try:
+            if not INTEGER.fullmatch(cell.strip()):  # what pandas parses: int() also takes "1_0" and non-ASCII digits
+                raise ValueError(cell)
             value = int(cell)
         except ValueError:
             hint = " (a header row is allowed only on line 1)" if not _is_number(cell) else ""

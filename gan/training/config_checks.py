@@ -53,6 +53,14 @@ WIDTHS = Rule(
     f"three widths (7x7, 14x14, 28x28 for G; 28x28, 14x14, 7x7 for D), each an integer in 1 .. {MAX_WIDTH:,}",
 )
 OPTIONAL_LIMIT = Rule(optional(at_least(1)), "an integer >= 1, or null for no limit")
+# a switch takes true or false only (Hydra reads true/false/True/FALSE as booleans): any other text ("flase", "maybe")
+# would count as true where Python tests it. tests/test_config_checks.py checks that every switch of conf/ is here.
+BOOLEAN = Rule(lambda v: isinstance(v, bool), "true or false")
+SWITCHES = (
+    "metrics.enabled", "metrics.drs", "data.shuffle", "trainer.enable_progress_bar", "trainer.enable_model_summary",
+    "model.generator.layer_norm", "model.discriminator.layer_norm", "model.generator.batch_norm",
+    "model.discriminator.batch_norm", "model.discriminator.minibatch_std", "model.discriminator.spectral_norm",
+)  # fmt: skip
 # key -> its rule; a key a config does not have (e.g. a model without leaky_slope) is skipped. The rules a
 # constructor also checks (POSITIVE_INT, EMA_DECAY, ...) live in gan/rules.py, once.
 CHECKS = {
@@ -89,7 +97,6 @@ CHECKS = {
         f"an integer in 2 .. {MAX_METRIC_SAMPLES:,} (a Frechet distance needs a covariance), or null",
     ),
     "metrics.truncation": TRUNCATION,
-    "metrics.drs": Rule(lambda v: isinstance(v, bool), "true or false"),
     "metrics.objective": OBJECTIVE,
     "data.name": PLAIN_NAME,
     "checkpoints.every_minutes": EVERY_MINUTES,
@@ -113,6 +120,8 @@ CHECKS = {
     "penalty.floor": FLOOR,
     "schedule.shape": SHAPE,
     "schedule.final": FINAL,
+    "trainer.deterministic": Rule(lambda v: isinstance(v, bool) or v == "warn", "true, false or warn (Lightning's)"),
+    **dict.fromkeys(SWITCHES, BOOLEAN),
 }
 # Trainer flags the faithful batch-1 mode cannot honour (gan/models/faithful.py): it steps the raw optimizers,
 # so Lightning's step counter, its batches (chunks of images there) and its precision plugin do not apply
