@@ -59,7 +59,10 @@ def message(error: BaseException) -> str:
         cause = error.__cause__
         if cause is not None and not isinstance(cause, ImportError | AttributeError):
             return message(cause)
-        return str(error).splitlines()[0].replace(", set env var HYDRA_FULL_ERROR=1 to see chained exception", "")
+        first = str(error).splitlines()[0].replace(", set env var HYDRA_FULL_ERROR=1 to see chained exception", "")
+        # Hydra's first line ends in ":" and its reason is the cause's: an import the target needs and lacks
+        reason = str(cause).strip().splitlines()[-1] if cause is not None and str(cause).strip() else ""
+        return f"{first} {reason}" if reason and reason not in first else first
     return str(error)
 
 

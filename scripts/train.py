@@ -12,6 +12,7 @@ Ctrl-C (or SIGTERM) stops after the current chunk and saves checkpoints/last.ckp
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from omegaconf import OmegaConf
 from gan.command_errors import expected, fail, remove_created, reported_errors
 from gan.command_errors import message as error_message
 from gan.errors import ConfigError, GanError
+from gan.file_safety import NEARLY_FULL
 from gan.logs import log
 from gan.training.run_folders import RESUME_MAY_CHANGE, SweepStatus, register_resolvers
 
@@ -138,6 +140,12 @@ def _check_writable(folder: Path, key: str) -> None:
     existing = next(p for p in [folder, *folder.parents] if p.exists() or p == Path(p.anchor))
     if not existing.is_dir():
         fail(f"{key}={folder}: {existing} is a file, not a folder; nothing was changed")
+    free = shutil.disk_usage(existing).free
+    if free < NEARLY_FULL:  # Hydra's own write of .hydra/ would fail half-way, with its traceback
+        fail(
+            f"{key}={folder}: no space left on the device ({free / 2**20:.1f} MiB free in {existing}); nothing was "
+            "changed"
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
         fail(
             f"{key}={folder}: {existing} cannot be written by this user (permission denied or a read-only file "
@@ -185,6 +193,8 @@ def _folder_as_resolved(text: str, key: str) -> Path:
 
     resolved = _ENV.sub(lambda m: os.environ.get(m[1], m[0] if m[2] is None else m[2].strip("'\"")), text)
     now = datetime.datetime.now()
+    if any(not m[1].strip() for m in _NOW.finditer(resolved)):
+        fail(f"{key}={text}: ${{now:}} needs a time format, e.g. ${{now:%Y-%m-%d_%H-%M-%S}}; nothing was changed")
     resolved = _NOW.sub(lambda m: now.strftime(m[1]), resolved)
     if "${" in resolved:
         fail(
@@ -221,6 +231,8 @@ def _check_folders(argv: list[str]) -> None:
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
     except OverrideParseException:  # a malformed override: Hydra reports it, with its grammar's message
         return
+    except ValueError as error:  # Python's own limit on an integer's digits, met inside Hydra's grammar
+        fail(f"an override holds a value Hydra cannot read: {str(error).splitlines()[0]}; nothing was changed")
     multirun = any(a in ("-m", "--multirun") for a in argv)
     given = {o.key_or_group: o.value() for o in overrides}
     if "experiment" in given:

@@ -4,6 +4,7 @@ The CSV is parsed once and cached as uint8 tensors, so later runs start in well 
 Any CSV in this layout (28x28 images, labels 0..9, with or without a header row) works the same way.
 """
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -144,15 +145,25 @@ CHUNK_ROWS = 10_000  # rows parsed at a time: about 16 MB of int16 beside the ui
 
 
 def available_memory() -> int | None:
-    """Bytes of memory this process can still take (Linux's MemAvailable), or None where it is not known."""
-    try:
+    """Bytes of memory this process can still take, or None where it is not known: the least of Linux's MemAvailable,
+    the address-space limit (``ulimit -v``, less what the process has mapped) and its cgroup's limit (a container's)."""
+    import resource
+
+    limits = []
+    with contextlib.suppress(OSError, ValueError):
         with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+            limits += [int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")]
+    with contextlib.suppress(OSError, ValueError):
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm") as f:
+                mapped = int(f.read().split()[0]) * resource.getpagesize()
+            limits.append(max(soft - mapped, 0))
+    with contextlib.suppress(OSError, ValueError):
+        limit, used = (Path("/sys/fs/cgroup") / name for name in ("memory.max", "memory.current"))
+        if limit.read_text().strip() != "max":
+            limits.append(max(int(limit.read_text()) - int(used.read_text()), 0))
+    return min(limits) if limits else None
 
 
 def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -171,7 +182,11 @@ def read_csv(path) -> tuple[torch.Tensor, torch.Tensor]:
             "of memory are available; split the file or free memory",
         )
     # parsed in chunks into one preallocated uint8 array: memory is the result plus one chunk, not 8x the file
-    rows = np.empty((most_rows, COLUMNS), dtype=np.uint8)
+    try:
+        rows = np.empty((most_rows, COLUMNS), dtype=np.uint8)
+    except MemoryError:
+        problem = f"{most_rows:,} rows ({needed / 2**20:,.0f} MiB as uint8) do not fit in memory"
+        raise CsvFormatError(path, None, problem) from None
     count = 0
     try:
         chunks = pd.read_csv(path, header=None, skiprows=int(header), dtype=np.int16, engine="c", chunksize=CHUNK_ROWS)

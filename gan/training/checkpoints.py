@@ -10,6 +10,7 @@ from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from omegaconf import OmegaConf
 
+from gan.errors import ConfigError
 from gan.file_safety import UnsafeFileError, atomic_path, load_tensors
 from gan.logs import log
 from gan.rules import EVERY_MINUTES
@@ -188,3 +189,23 @@ class SaveOnInterrupt(L.Callback):
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+
+
+def check_weights_fit(module, state_dict, source) -> None:
+    """``ConfigError`` naming the first tensor of ``state_dict`` (a checkpoint's weights) that the networks its config
+    builds (``module``) do not have, lack, or hold in another shape: before any of them is loaded."""
+    if not isinstance(state_dict, dict):
+        raise ConfigError(f"{source}: its state_dict is not a mapping of tensors ({type(state_dict).__name__})")
+    ours = module.state_dict()
+    for name, tensor in state_dict.items():
+        if name not in ours:
+            raise ConfigError(f"{source}: its weights hold {name}, which the networks its config builds do not have")
+        shape = tuple(getattr(tensor, "shape", ()))
+        if shape != tuple(ours[name].shape):
+            raise ConfigError(
+                f"{source}: its weights do not fit its config: {name} is {list(shape)} in the checkpoint, "
+                f"{list(ours[name].shape)} in the networks the config builds"
+            )
+    missing = [name for name in ours if name not in state_dict]
+    if missing:
+        raise ConfigError(f"{source}: its weights lack {missing[0]}, which the networks its config builds have")

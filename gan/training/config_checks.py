@@ -5,7 +5,7 @@ import os
 import re
 
 import torch
-from hydra.utils import get_class
+from hydra.utils import get_class, get_object
 from omegaconf import DictConfig, OmegaConf
 
 from gan.config import CONF_DIR, is_faithful
@@ -39,6 +39,7 @@ from gan.rules import (
     positive_number,
 )
 
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")  # Lightning's, less those this project is not built for (tpu)
 SEED_RANGE = 2**32  # numpy's, and so Lightning's seed_everything's
 MAX_TIME = re.compile(r"\d+:\d{1,2}:\d{1,2}:\d{1,2}")  # Lightning's max_time string: days:hours:minutes:seconds
 
@@ -71,6 +72,11 @@ CHECKS = {
     "max_updates": OPTIONAL_LIMIT,
     "max_images": OPTIONAL_LIMIT,
     "optimizer.lr": POSITIVE_NUMBER,
+    "optimizer.betas": Rule(
+        lambda v: len(v) == 2 and all(isinstance(b, int | float) and not isinstance(b, bool) and 0 <= b < 1 for b in v),
+        "[beta1, beta2], two numbers in [0, 1)",
+    ),
+    "trainer.accelerator": Rule(lambda v: v in ACCELERATORS, " or ".join(ACCELERATORS)),
     "model.latent_dim": Rule(lambda v: integer(v) and 1 <= v <= MAX_LATENT, f"an integer in 1 .. {MAX_LATENT:,}"),
     "model.generator.channels": WIDTH,
     "model.discriminator.channels": WIDTH,
@@ -174,6 +180,7 @@ def check_values(cfg: DictConfig) -> None:
                     f"{key}={value} does not apply at data.batch_size=1: the faithful mode walks the walkthrough's "
                     f"loop itself (gan/models/faithful.py); {instead}, or train with data.batch_size > 1"
                 )
+    _check_arguments(cfg)
     _check_objective(cfg)
     _check_information(cfg)
     _check_data_and_model(cfg)
@@ -188,6 +195,41 @@ def check_values(cfg: DictConfig) -> None:
             f"model=conditional draws one digit per image, but data.channels={channels} images stack several "
             "(Stacked MNIST): use an unconditional model"
         )
+
+
+def _check_arguments(cfg: DictConfig) -> None:
+    """Every key under a node that builds a class (``_target_``) must be an argument the class takes: a key it does not
+    (``+model.generator.bogus=1``) is refused here, naming it, rather than by the constructor mid-build."""
+    stack = [("", cfg)]
+    while stack:
+        key, node = stack.pop()
+        if not isinstance(node, DictConfig):
+            continue
+        target = node.get("_target_") if "_target_" in node else None
+        parameters = _signature(target) if isinstance(target, str) else None
+        for name in node:
+            child = f"{key}.{name}" if key else str(name)
+            if parameters is not None and not str(name).startswith("_") and name not in parameters:
+                raise ConfigError(
+                    f"{child}: {target.rsplit('.', 1)[-1]} takes no argument {name!r} (it takes "
+                    f"{', '.join(sorted(parameters)) or 'none'}); python scripts/train.py --cfg job lists every key"
+                )
+            stack.append((child, node[name]))
+
+
+@functools.cache
+def _signature(target: str) -> frozenset[str] | None:
+    """The argument names of the class or function ``target``; None where any name is taken (``**kwargs``) or where
+    there is no signature to read (an unknown target: instantiating it names the problem)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(get_object(target)).parameters
+    except (ImportError, ValueError, TypeError, AttributeError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return frozenset(parameters)
 
 
 def _target_class(cfg: DictConfig, key: str):

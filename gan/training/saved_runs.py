@@ -12,6 +12,7 @@ from gan.file_safety import DAMAGED_FILE_ERRORS, UnsafeFileError, load_problem, 
 from gan.logs import log as run_log
 from gan.models.gan import GAN
 from gan.training.carried_config import carried_config
+from gan.training.checkpoints import check_weights_fit
 from gan.training.from_config import build_module
 from gan.training.run_folders import continues_in_place
 
@@ -98,5 +99,6 @@ def load_run(run) -> tuple[GAN, DictConfig, Path]:
     cfg = checkpoint_config(saved, checkpoint)
     with torch.random.fork_rng(devices=[]):
         module = build_module(cfg)
+    check_weights_fit(module, saved["state_dict"], checkpoint)
     module.load_state_dict(saved["state_dict"])
     return module, cfg, checkpoint
