@@ -48,7 +48,8 @@ def test_hydras_error_in_call_to_target_keeps_its_causes_reason():
 @pytest.mark.parametrize(
     ("change", "named"),
     [
-        (lambda c, s: c["model"]["generator"].update(hidden_dim=300), "generator.model.0.weight is [200, 1] in the checkpoint, [300, 1]"),
+        (lambda c, s: c["model"]["generator"].update(hidden_dim=300),
+         "generator.model.0.weight is [200, 1] in the checkpoint, [300, 1]"),
         (lambda c, s: s.update(extra=torch.zeros(1)), "its weights hold extra"),
         (lambda c, s: s.pop(next(iter(s))), "its weights lack"),
     ],
