@@ -1,6 +1,7 @@
 """The sweep report's pooled table: mean ± standard error over seeds, from run folders as Hydra writes them."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -119,3 +120,45 @@ def test_a_run_that_kept_the_presets_value_is_labelled_with_it_not_a_blank(tmp_p
     assert labels == ["data.batch_size=100", "data.batch_size=50"]
     (tmp_path / "b" / ".hydra" / "config.yaml").write_text("data: [unclosed\n")  # damaged: a blank, no crash
     assert [r.split(" | ")[0] for r in markdown_table(read_sweep(tmp_path)).splitlines()[2:]] == ["| 100", "| "]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "damage"),
+    [
+        ("status.json", "{not json", "damaged: status.json"),
+        ("status.json", "[1, 2]", "damaged: status.json (not a mapping)"),
+        (".hydra/overrides.yaml", "{a: [", "damaged: .hydra/overrides.yaml"),
+        (".hydra/overrides.yaml", "{seed: 1}", "damaged: .hydra/overrides.yaml (not a list"),
+        ("progress.csv", "network,update,loss\nD,x,1.0\n", "damaged: progress.csv"),
+        ("progress.csv", "update,loss\n1,1.0\n", "damaged: progress.csv"),
+        ("summary.json", '{"updates": "many", "metrics": {}}', "unreadable summary.json (updates is not a number)"),
+        ("summary.json", '{"metrics": {"modes": "x"}}', "unreadable summary.json (metrics is not"),
+    ],
+)
+def test_a_damaged_or_crafted_file_marks_its_run_and_the_others_are_reported(tmp_path, name, content, damage):
+    from gan.evaluation.sweep_report import markdown_table, quality_table, report_figure
+
+    _run(tmp_path, "a", ["seed=0"], 900, 1.0)
+    _run(tmp_path, "b", ["seed=1"], 950, 0.8)
+    (tmp_path / "b" / name).write_text(content)
+    runs = read_sweep(tmp_path)
+    assert runs[1]["status"].startswith(damage), runs[1]["status"]
+    for table in (markdown_table(runs), grouped_table(runs)):
+        assert "900" in table
+    quality_table(runs), report_figure(runs)  # drawn and tabled without a traceback
+
+
+def test_override_values_and_summary_strings_are_escaped_in_the_report(tmp_path):
+    from gan.evaluation.sweep_report import markdown_table
+
+    _run(tmp_path, "a", ["seed=0", "data.name=x|y<script>alert(1)</script>"], 900, 1.0)
+    _run(tmp_path, "b", ["seed=1", "data.name=<img src=http://evil/x.png>"], 950, 0.8)
+    (tmp_path / "b" / "status.json").write_text(json.dumps({"status": "failed", "error": "a|b\n| c | [x](http://e)"}))
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text()) | {"dataset": "m|n <b>"}
+    (tmp_path / "a" / "summary.json").write_text(json.dumps(summary))
+    table = markdown_table(read_sweep(tmp_path))
+    for line in table.splitlines():  # every row has the header's cells: no "|" split one
+        assert line.replace("\\|", "").count("|") == table.splitlines()[0].count("|"), line
+    assert "<script>" not in table and "<img" not in table and "<b>" not in table
+    assert re.search(r"(?<!\\)\[", table) is None  # no link: every "[" escaped
+    assert "&lt;script&gt;" in table and "x\\|y" in table

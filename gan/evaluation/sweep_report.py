@@ -1,7 +1,10 @@
 """Compare the runs of a sweep: a Markdown table and a PNG of their loss curves and metrics."""
 
 import csv
+import html
 import json
+import re
+import urllib.parse
 from pathlib import Path
 
 import yaml
@@ -15,10 +18,93 @@ METRICS = ("modes", "kl", "confident", "judge_fd")
 FIDELITY_DIVERSITY = ("precision", "recall", "density", "coverage")
 
 
+# What a run folder's files may hold, read as untrusted data: a file that is damaged or crafted marks its run as
+# "damaged: <file> (<why>)", and the other runs are reported as usual
+_SUMMARY_NUMBERS = ("updates", "images", "fit_seconds", "final_d_loss", "final_g_loss")
+
+
+class _Damaged(Exception):
+    """A file of a run folder that does not hold what this project writes there."""
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _checked_metrics(metrics, where: str) -> dict:
+    if not isinstance(metrics, dict) or not all(_is_number(v) for v in metrics.values()):
+        raise _Damaged(f"summary.json ({where} is not a mapping of numbers)")
+    return metrics
+
+
+def _checked_summary(summary) -> dict:
+    """``summary`` if it has the shape summary.json has (numbers where numbers belong); else ``_Damaged``."""
+    if not isinstance(summary, dict):
+        raise _Damaged("summary.json (not a mapping)")
+    for key in _SUMMARY_NUMBERS:
+        if summary.get(key) is not None and not _is_number(summary[key]):
+            raise _Damaged(f"summary.json ({key} is not a number)")
+    if summary.get("metrics") is not None:
+        _checked_metrics(summary["metrics"], "metrics")
+    history = summary.get("metrics_per_epoch")
+    if history is not None and not isinstance(history, list):
+        raise _Damaged("summary.json (metrics_per_epoch is not a list)")
+    for h in history or []:
+        _checked_metrics(h, "an epoch's metrics")
+    judge = summary.get("judge")
+    if judge is not None and not (isinstance(judge, dict) and _is_number(judge.get("judge_accuracy", 0.0))):
+        raise _Damaged("summary.json (judge is not a mapping with a numeric judge_accuracy)")
+    if not isinstance(summary.get("dataset", ""), str | type(None)):
+        raise _Damaged("summary.json (dataset is not a name)")
+    return summary
+
+
+def _read_overrides(run_dir: Path) -> dict:
+    try:
+        overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
+        raise _Damaged(f".hydra/overrides.yaml ({type(error).__name__})") from None
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise _Damaged(".hydra/overrides.yaml (not a list of overrides)")
+    return dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+
+
+def _read_progress(run_dir: Path) -> dict[str, list]:
+    progress: dict[str, list] = {"D": [], "G": []}
+    if not (run_dir / "progress.csv").is_file():
+        return progress
+    try:
+        with open(run_dir / "progress.csv") as f:
+            for row in csv.DictReader(f):
+                progress[row["network"]].append((int(row["update"]), float(row["loss"])))
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError, csv.Error) as error:
+        raise _Damaged(f"progress.csv ({type(error).__name__})") from None
+    return progress
+
+
+def _read_status(run_dir: Path) -> dict:
+    if not (run_dir / "status.json").is_file():
+        return {}
+    try:
+        ended = json.loads((run_dir / "status.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _Damaged(f"status.json ({type(error).__name__})") from None
+    if not isinstance(ended, dict):
+        raise _Damaged("status.json (not a mapping)")
+    return ended
+
+
 def read_run(run_dir: Path) -> dict:
-    """One run's overrides, summary (None while running or after a failure) and recorded losses."""
-    overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
-    pairs = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    """One run's overrides, summary (None while running, after a failure or when damaged) and recorded losses."""
+    try:
+        return _read_run(run_dir)
+    except _Damaged as damage:  # reported as such; the sweep's other runs are not held back
+        return {"dir": run_dir, "overrides": {}, "config": {}, "summary": None, "progress": {"D": [], "G": []},
+                "status": f"damaged: {damage}"}  # fmt: skip
+
+
+def _read_run(run_dir: Path) -> dict:
+    pairs = _read_overrides(run_dir)
     summary_path = run_dir / "summary.json"
     summary, unreadable = None, None
     if summary_path.is_file():
@@ -26,15 +112,14 @@ def read_run(run_dir: Path) -> dict:
             summary = json.loads(summary_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as error:  # damaged: report the others, mark this one
             unreadable = f"unreadable summary.json ({error})"
-        if summary is not None and not isinstance(summary, dict):
-            summary, unreadable = None, "unreadable summary.json (not a mapping)"
-    progress = {"D": [], "G": []}
-    if (run_dir / "progress.csv").is_file():
-        with open(run_dir / "progress.csv") as f:
-            for row in csv.DictReader(f):
-                progress[row["network"]].append((int(row["update"]), float(row["loss"])))
+        if summary is not None:
+            try:
+                summary = _checked_summary(summary)
+            except _Damaged as damage:
+                summary, unreadable = None, f"unreadable {damage}"
+    progress = _read_progress(run_dir)
     has_checkpoint = (run_dir / "checkpoints" / "last.ckpt").is_file()
-    ended = json.loads((run_dir / "status.json").read_text()) if (run_dir / "status.json").is_file() else {}
+    ended = _read_status(run_dir)
     if unreadable:
         status = unreadable
     elif ended.get("status") == "failed":  # written by scripts/train.py when a job fails, with its error
@@ -64,6 +149,16 @@ def read_run(run_dir: Path) -> dict:
 def read_sweep(sweep_dir) -> list[dict]:
     """Every run folder (one holding .hydra/overrides.yaml) under ``sweep_dir``, in name order."""
     return [read_run(p.parent.parent) for p in sorted(Path(sweep_dir).glob("*/.hydra/overrides.yaml"))]
+
+
+_MARKUP = re.compile(r"([\\|\[\]`*])")
+
+
+def cell(text) -> str:
+    """``text`` as one Markdown table cell that shows as written: on one line, HTML as text (``<script>`` does not
+    run, ``<img src=...>`` loads nothing), and no ``|`` that would split the row or ``[...]`` that would link."""
+    one_line = " ".join(str(text).split())
+    return _MARKUP.sub(r"\\\1", html.escape(one_line, quote=False))
 
 
 def setting(run: dict, key: str) -> str:
@@ -97,9 +192,9 @@ def _dataset_cell(summary: dict) -> str:
     """The dataset and its judge's accuracy, flagged loudly when the judge is below the floor."""
     judge = summary.get("judge") or {}
     if "judge_accuracy" not in judge:
-        return summary.get("dataset") or "-"
+        return cell(summary.get("dataset") or "-")
     flag = " **UNTRUSTWORTHY**" if untrustworthy(judge["judge_accuracy"]) else ""
-    return f"{summary.get('dataset')} ({judge['judge_accuracy']:.1%}){flag}"
+    return f"{cell(summary.get('dataset'))} ({judge['judge_accuracy']:.1%}){flag}"
 
 
 def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> str:
@@ -121,7 +216,7 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
         "judge-IS",
         "samples",
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + " --- |" * len(header)]
     for run in runs:
         summary = run["summary"] or {}
         metrics = summary.get("metrics") or {}
@@ -129,11 +224,11 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
         link = "-"
         if samples.is_file():
             target = samples.relative_to(link_samples_from) if link_samples_from else samples
-            link = f"[png]({target.as_posix().replace(' ', '%20')})"
+            link = f"[png]({urllib.parse.quote(target.as_posix())})"
         cells = [
-            *(setting(run, k) for k in keys),
+            *(cell(setting(run, k)) for k in keys),
             _dataset_cell(summary),
-            run["status"],
+            cell(run["status"]),
             _number(summary.get("final_d_loss"), 4),
             _number(summary.get("final_g_loss"), 4),
             f"{metrics['modes']}/{metrics.get('possible_modes', 10)}" if "modes" in metrics else "-",
@@ -174,22 +269,22 @@ def grouped_table(runs: list[dict], over: str = "seed") -> str:
     header = [*keys, "dataset (judge accuracy)", "runs", "updates", "modes", "KL", "confident / high quality"]
     header += [*FIDELITY_DIVERSITY, "judge-FD"]
     header.append("training s / run")
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + " --- |" * len(header)]
     for values, members in groups.items():
         done = [run["summary"] for run in members if run["summary"] and run["summary"].get("metrics")]
         final = [summary["metrics"] for summary in done]
         possible = final[0].get("possible_modes", 10) if final else 10
         cells = [
-            *values,
+            *map(cell, values),
             _dataset_cell(done[0]) if done else "-",
             f"{len(done)} of {len(members)}",
-            ", ".join(sorted({str(summary["updates"]) for summary in done})) or "-",
-            _mean_cell([m["modes"] for m in final], 1) + (f" / {possible}" if final else ""),
-            _mean_cell([m["kl"] for m in final], 3),
+            ", ".join(sorted({str(summary.get("updates")) for summary in done})) or "-",
+            _mean_cell([m["modes"] for m in final if "modes" in m], 1) + (f" / {possible}" if final else ""),
+            _mean_cell([m["kl"] for m in final if "kl" in m], 3),
             _mean_cell([100 * m[_quality(m)] for m in final if _quality(m)], 1) + ("%" if final else ""),
             *(_mean_cell([m[k] for m in final if k in m], 3) for k in FIDELITY_DIVERSITY),
             _mean_cell([m["judge_fd"] for m in final if "judge_fd" in m], 1),
-            _mean_cell([summary["fit_seconds"] for summary in done], 0),
+            _mean_cell([summary["fit_seconds"] for summary in done if summary.get("fit_seconds") is not None], 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -229,7 +324,7 @@ def report_figure(runs: list[dict]) -> Figure:
         history = (run["summary"] or {}).get("metrics_per_epoch") or []
         for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
             if history:
-                points = [(h["updates"], h[metric]) for h in history if metric in h]
+                points = [(h["updates"], h[metric]) for h in history if metric in h and "updates" in h]
                 ax.plot([u for u, _ in points], [v for _, v in points], "o-", label=label)
     for ax, network in panels:
         ax.set(title=f"{network} loss (moving average of 25 records)", xlabel="update", ylim=(0, None))
@@ -252,7 +347,8 @@ def _histories(runs: list[dict]) -> tuple[tuple[str, ...], list[list[dict]]]:
     epochs = [(r["summary"] or {}).get("metrics_per_epoch") or [] for r in runs]
     judged = any("confident" in h for history in epochs for h in history)
     metrics = QUALITY if judged else POINT_QUALITY
-    return metrics, [[h for h in history if metrics[1] in h] for history in epochs]
+    wanted = (*metrics, "images", "epoch")
+    return metrics, [[h for h in history if all(k in h for k in wanted)] for history in epochs]
 
 
 def quality_figure(runs: list[dict]) -> Figure:
@@ -287,6 +383,6 @@ def quality_table(runs: list[dict]) -> str:
         for h in history:
             minutes = f"{h['seconds'] / 60:.1f}" if "seconds" in h else "-"
             cells = [format(h[m], _FORMATS[m]) for m in metrics]
-            row = [run["dir"].name, str(h["epoch"] + 1), f"{h['images']:,}", minutes, *cells]
+            row = [cell(run["dir"].name), str(h["epoch"] + 1), f"{h['images']:,}", minutes, *cells]
             lines.append(f"| {' | '.join(row)} |")
     return "\n".join(lines)
