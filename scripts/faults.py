@@ -10,6 +10,7 @@ data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
 """
 
 import argparse
+import os
 import shutil
 import signal
 import subprocess
@@ -250,6 +251,71 @@ def run_folder_from_elsewhere(reference_run: Path, work: Path) -> list[tuple]:
     return rows
 
 
+def round_six(reference_run: Path, work: Path, csv: Path) -> list[tuple]:
+    """Round six's attacks: a run folder whose .hydra/config.yaml resolves to text that would be parsed again, or is
+    a YAML alias bomb; a run dir that resolves (${now:...}/..) to a finished run; a hard link where a run appends."""
+    import yaml
+
+    marker, victim = work / "code-ran", work / "victim6"
+    victim.mkdir()
+    (victim / "notes").write_text("my notes\n")
+    blob = config_payload(marker)["f"]["initial_bytes"]["s"]
+    bare = (
+        "{oc.create:{_target_: torch.load, weights_only: false, f: {_target_: io.BytesIO, initial_bytes: "
+        f"{{_target_: base64.b64decode, s: '{blob}'}}}}}}}}"
+    )  # no "${" in it: resolved after a "$", it would become one
+    bomb = "".join(f"b{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10) if i else 'x'}]\n" for i in range(10))
+    rows = []
+    for what, edit in (
+        ("`$${key}` splicing a `{oc.create:...}` value", "splice"),
+        ("a YAML alias bomb (10 levels of 10)", "bomb"),
+    ):
+        run = work / "old"
+        shutil.rmtree(run, ignore_errors=True)
+        shutil.copytree(reference_run, run)
+        last = run / "checkpoints" / "last.ckpt"
+        saved = torch.load(last, weights_only=True)
+        config = saved.pop("config")  # a checkpoint from before they carried one: the loader reads .hydra/
+        torch.save(saved, last)
+        text = yaml.safe_dump(config)
+        if edit == "splice":
+            config["trainer"]["default_root_dir"] = bare
+            config["optimizer"]["weight_decay"] = "$${trainer.default_root_dir}"
+            text = yaml.safe_dump(config)
+        else:
+            text += bomb
+        (run / ".hydra" / "config.yaml").write_text(text)
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "generate.py"), str(run), "samples"], cwd=work,
+                              capture_output=True, text=True, timeout=600)  # fmt: skip
+        seconds = time.monotonic() - started
+        rows.append((f"run folder, `.hydra/config.yaml` with {what}, `generate.py`",
+                     f"exit {done.returncode} in {seconds:.1f} s: `{_said(done, work)}`",
+                     "THE COMMAND RAN" if marker.exists() else "no code ran", "-"))  # fmt: skip
+        marker.unlink(missing_ok=True)
+    finished = work / "finished6"
+    shutil.copytree(reference_run, finished)
+    before = contents(finished)
+    done = subprocess.run(command(csv, work, f"hydra.run.dir={finished}/${{now:%Y}}/.."), cwd=work,
+                          capture_output=True, text=True)  # fmt: skip
+    kept = "byte for byte as before" if contents(finished) == before else "THE FINISHED RUN CHANGED"
+    rows.append(("training into a finished run as `hydra.run.dir=RUN/${now:%Y}/..`",
+                 f"exit {done.returncode}: `{_said(done, work)}`", kept, "-"))  # fmt: skip
+    (finished / ".lock").unlink(missing_ok=True)
+    os.link(victim / "notes", finished / ".lock")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), f"resume={finished}",
+                           "trainer.max_epochs=3"], cwd=work, capture_output=True, text=True)  # fmt: skip
+    kept = "the user's file byte for byte" if (victim / "notes").read_text() == "my notes\n" else "THE FILE CHANGED"
+    rows.append(("run folder with `.lock` a hard link to a user's file, `resume=`",
+                 f"exit {done.returncode}: `{_said(done, work)}`", kept, "-"))  # fmt: skip
+    return rows
+
+
+def _said(done: subprocess.CompletedProcess, work: Path) -> str:
+    said = done.stderr.strip().splitlines()[-1].replace(str(work), "WORK") if done.stderr.strip() else ""
+    return said if len(said) < 160 else said[:157] + "..."
+
+
 def contents(folder: Path) -> dict:
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -366,6 +432,7 @@ def main() -> None:
     rows += crafted_checkpoint(run_folder(reference_dir), work)
     rows += finished_run_and_two_writers(csv, work, run_folder(reference_dir))
     rows += run_folder_from_elsewhere(run_folder(reference_dir), work)
+    rows += round_six(run_folder(reference_dir), work, csv)
 
     print("| fault | process | on disk afterwards | after `resume=` |\n| --- | --- | --- | --- |")
     for row in rows:
