@@ -74,6 +74,10 @@ RAMP_VALUE = Rule(lambda v: isinstance(v, int | float) and not isinstance(v, boo
 RAMP_IMAGES = Rule(at_least(1), "an integer >= 1 (images seen over which the value moves)")
 RAMP_SHAPE = Rule(lambda v: v in ("cosine", "linear"), "cosine or linear")
 
+# how D steps on its probability (gan/models/update_steps.py): the walkthrough's two steps, or the DCGAN's one
+D_UPDATES = ("split", "summed")
+D_UPDATE = Rule(lambda v: v in D_UPDATES, "split (the walkthrough's two D steps) or summed (the DCGAN's one)")
+
 # a picture's integer seed names its noise vector through torch.Generator().manual_seed, which takes 64 bits
 NOISE_SEED = Rule(lambda v: integer(v) and 0 <= v < 2**63, "an integer in 0 .. 2**63 - 1")
 

@@ -210,7 +210,8 @@ def test_a_wgan_gp_update_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path):
     for real in data.train_set.images.split(100)[:3]:
         with torch.no_grad():
             fake = G(noise(100, G.latent_dim))
-        d_loss = D.logits(fake).mean() - D.logits(real).mean()
+        d_real = D.logits(real)  # before the fakes, as the update does: the gradients accumulate in that order
+        d_loss = D.logits(fake).mean() - d_real.mean()
         eps = torch.rand(100, 1)  # one per sample, drawn after the fake's noise
         between = (eps * real + (1 - eps) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(D.logits(between).sum(), between, create_graph=True)

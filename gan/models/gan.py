@@ -23,8 +23,8 @@ from gan.models.penalties import Penalty
 from gan.models.sampling import digits_in_turn, draw_noise, draw_seeds, noise_vectors, one_hot
 from gan.models.schedules import Ramps, Schedule, planned_updates
 from gan.models.state import LossRecords, TrainingState
-from gan.models.update_steps import LogitSteps, ThreeSteps
-from gan.rules import EMA_DECAY, POSITIVE_INT
+from gan.models.update_steps import LogitSteps, SummedSteps, ThreeSteps
+from gan.rules import D_UPDATE, EMA_DECAY, POSITIVE_INT
 
 
 class GAN(L.LightningModule):
@@ -50,6 +50,7 @@ class GAN(L.LightningModule):
         schedule: Schedule | None = None,  # the learning rate's (and the penalties') schedule; None: constant
         ramps: Ramps | None = None,  # R3GAN's: lr, gamma, beta2, EMA half-life over images seen; None: none
         info_weight: float | None = None,  # InfoGAN's term on noise=coded (gan/models/information.py); None: none
+        d_update: str = "split",  # on D's probability: the walkthrough's two D steps, or the DCGAN's one ("summed")
     ):
         super().__init__()
         POSITIVE_INT.check("log_every", log_every)
@@ -64,7 +65,10 @@ class GAN(L.LightningModule):
         self.automatic_optimization = False
         self.generator, self.discriminator, self.loss = generator, discriminator, loss
         self.optimizer, self.noise = optimizer, noise
-        self.update = LogitSteps() if self.on_logits else ThreeSteps()
+        D_UPDATE.check("model.d_update", d_update)
+        # a loss on logits always takes one D step on the real and the fake batch: d_update picks among the updates
+        # on D's probability
+        self.update = LogitSteps() if self.on_logits else SummedSteps() if d_update == "summed" else ThreeSteps()
         self.total_updates: int | None = None  # the run's length, for the schedule (configure_optimizers)
         averaged = ema_decay is not None or self.ramps.ema_half_life is not None  # `sampler` draws from it
         self.ema_generator = GeneratorAverage(generator, ema_decay) if averaged else None
@@ -72,6 +76,7 @@ class GAN(L.LightningModule):
         self.classes = generator.classes  # a conditional GAN's number of digits, else None
         # Q: a head on D's features, trained with D (its weights are in D's optimizer)
         self.information = CodeInformation.for_networks(info_weight, discriminator, noise, self.classes, self.on_logits)
+        self.last_information: torch.Tensor | None = None  # Q's term in the last G step (update_steps.LogitSteps)
         self.log_every = log_every
         self.sample_grid = tuple(sample_grid)
         self.max_updates, self.max_images = max_updates, max_images
@@ -125,7 +130,8 @@ class GAN(L.LightningModule):
 
     @property
     def updates(self) -> int:
-        """Updates done (three optimizer steps each, two with a loss on logits), over all epochs."""
+        """Updates done over all epochs (three optimizer steps each; two with a loss on logits or the DCGAN's
+        ``model.d_update=summed``)."""
         return self.state.updates
 
     def sample(self, noise: torch.Tensor, digits: torch.Tensor | None = None) -> torch.Tensor:
@@ -171,7 +177,10 @@ class GAN(L.LightningModule):
             # (a self.log call costs Lightning ~1 ms: 15% of a batch-256 MLP update, for values it would drop).
             # TensorBoard's axis is images seen (all processes): Lightning takes a logged "step" as the x value
             d_loss, g_loss = self.last_losses
-            self.log_dict({"loss/D": d_loss, "loss/G": g_loss, "step": float(self.state.images)})
+            logged = {"loss/D": d_loss, "loss/G": g_loss, "step": float(self.state.images)}
+            if self.last_information is not None:  # InfoGAN's term in G's step, beside G's GAN loss
+                logged["loss/info"] = self.last_information
+            self.log_dict(logged)
         if self.state.reached(self.max_updates, self.max_images):
             self.trainer.should_stop = True  # Lightning's public way to end fit(): the epoch ends here
 

@@ -12,8 +12,10 @@ from torch import nn
 
 
 class _Float32:
-    """Under mixed precision (``trainer.precision=bf16-mixed`` / ``16-mixed``) the loss is taken in float32: a
-    probability near 0 or 1 loses its distance from the target in 16 bits, and CUDA's autocast refuses BCELoss."""
+    """Under mixed precision (``trainer.precision=bf16-mixed`` / ``16-mixed``) the loss is taken in float32 on a
+    float32 probability: D computes its sigmoid on float32 logits (``gan.models.nets.Critic.forward``), since a
+    probability near 0 or 1 loses its distance from the target in 16 bits; here the loss itself runs with autocast off
+    (CUDA's autocast refuses BCELoss)."""
 
     def forward(self, probability: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if torch.is_autocast_enabled(probability.device.type):

@@ -78,10 +78,14 @@ class Critic(nn.Module):
     """A discriminator: ``logits(...)`` is its network up to the last linear layer (what the losses on logits take,
     ``loss=nonsaturating|hinge|wgan|rpgan``, and DRS), and calling it gives the probability ``sigmoid(logits)`` that
     the walkthrough's losses compare with their targets (``loss=mse|bce``), bit for bit as an ``nn.Sigmoid`` layer.
-    The Sigmoid holds no weights, so a state_dict is the same with or without it."""
+    The Sigmoid holds no weights, so a state_dict is the same with or without it.
+
+    The probability is float32 under any autocast: the logits are cast before the sigmoid. In bf16 a probability near
+    1 has a resolution of 2**-8, so 64 probabilities near 0.999 collapse to about 2 values and BCE reads a third of
+    its float32 value (tests/test_precision.py); in float32 the cast is a no-op."""
 
     def forward(self, *inputs):
-        return torch.sigmoid(self.logits(*inputs))
+        return torch.sigmoid(self.logits(*inputs).float())
 
     @property
     def feature_dim(self) -> int:

@@ -1,6 +1,8 @@
 """The two update algorithms, one object each: what one ``training_step`` does to D and G on one batch.
 
 ``ThreeSteps`` is the walkthrough's update on D's probability (``loss=mse|bce``): three optimizer steps in its order.
+``SummedSteps`` is the DCGAN's update on D's probability (``model.d_update=summed``, ``model=dcgan``): one D step on
+the summed real and fake losses, then G through D on the same fakes (pytorch/examples dcgan/main.py).
 ``LogitSteps`` is the update on D's logits (``loss=nonsaturating|hinge|wgan|rpgan``, a ``LogitLoss``): D judges a
 real and a fake batch in one step, with the gradient penalties when due, then G steps.
 
@@ -72,12 +74,39 @@ class ThreeSteps:
         return torch.stack([d_real, d_fake, g])
 
 
+class SummedSteps:
+    """The DCGAN's update (pytorch/examples ``dcgan/main.py``), two optimizer steps:
+    (1) Update D: maximize log D(x) + log(1 - D(G(z))):  one step on loss(D(x), 1) + loss(D(G(z).detach()), 0)
+    (2) Update G: maximize log D(G(z)):                  G through the updated D, on the same fakes G(z)
+    Both of D's terms are recorded (their mean is the progress bar's and the curves' D loss, which balances at the
+    loss's equilibrium as the walkthrough's does); D steps once on their sum, as the reference does."""
+
+    steps = ("D on real", "D on fake", "G through D")
+    d_losses = 2
+    optimizer_steps = 2
+
+    def __call__(self, gan, real, labels, opt_d, opt_g) -> torch.Tensor:
+        batch_shape = real.shape[:-1]
+        D, loss = gan.discriminator, gan.loss
+        digits = gan.random_digits(batch_shape)
+        fake = fakes(gan, batch_shape, real.device, digits)  # with G's graph: G's step follows it below
+        with gan.toggled_optimizer(opt_d):
+            judged = D(real, *gan.condition(labels))
+            ones, zeros = torch.ones_like(judged), torch.zeros_like(judged)
+            d_real, d_fake = loss(judged, ones), loss(D(fake.detach(), *digits), zeros)
+            step(gan, opt_d, d_real + d_fake)
+        with gan.toggled_optimizer(opt_g):  # D's weights get no gradients from G's step
+            g = step(gan, opt_g, loss(D(fake, *digits), ones))
+        return torch.stack([d_real.detach(), d_fake.detach(), g])
+
+
 class LogitSteps:
     """The update on D's logits, two optimizer steps (D's loss with its penalties is checked as a value of its own):
     (1) D on a real batch and a fake batch together:   minimise L_D(D(x), D(G(z1))) + penalties (R1, R2, GP)
     (2) G through D on a fresh z2:                     minimise L_G(D(x), D(G(z2)))
     A conditional GAN draws its fakes as the real batch's digits, as R3GAN does: D compares a real 7 with a fake 7.
-    With InfoGAN's term (``model.info_weight``), Q's cross-entropy on the fakes' codes joins both steps' losses."""
+    With InfoGAN's term (``model.info_weight``), Q's cross-entropy on the fakes' codes joins both steps' losses; G's
+    recorded loss leaves it out (``GAN.last_information`` holds it, logged as ``loss/info``)."""
 
     steps = ("D on real and fake", "D with its penalties", "G through D")
     d_losses = 1
@@ -109,8 +138,12 @@ class LogitSteps:
             z, fake = noise_and_fakes(gan, batch_shape, real.device, digits)
             real_logits = D.logits(real, *digits).float() if loss.uses_real_in_generator_step else None
             fake_logits, information = judge_fakes(gan, fake, z, digits)
-            g = step(gan, opt_g, plus(loss.generator_loss(real_logits, fake_logits.float()), information))
-        return torch.stack([d_loss.detach(), total.detach(), g])
+            g_loss = loss.generator_loss(real_logits, fake_logits.float())
+            step(gan, opt_g, plus(g_loss, information))
+        # G's recorded loss is its GAN loss alone, which balances at the loss's equilibrium; Q's term in G's step is
+        # a series of its own (loss/info)
+        gan.last_information = None if information is None else information.detach()
+        return torch.stack([d_loss.detach(), total.detach(), g_loss.detach()])
 
     @staticmethod
     def penalised(gan, d_loss, real, fake, real_in, fake_in, real_logits, fake_logits, digits) -> torch.Tensor:

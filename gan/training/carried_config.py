@@ -51,6 +51,10 @@ MOVED_TARGETS = {
     "gan.models.cures.": "gan.models.sampling_cures.",
 }
 
+# keys added to conf/ since some runs were saved, whose conf/ default does not do what those runs did: the value such a
+# run (its carried config without the key) trained with. model=dcgan's DCGAN update came after its runs split D's step
+RAN_WITHOUT = {("model", "d_update"): "split"}
+
 # keys whose value always comes from this checkout, never from a carried config: where data is kept, what is
 # downloaded into it and from where, and what a resume continues (the command's own resume=)
 FROM_HERE = {"data.data_dir", "data.download", "data.mirrors", "resume"}
@@ -362,6 +366,12 @@ def carried_config(container: dict, source, references: bool = False) -> DictCon
     carried = _moved(container)
     composed = OmegaConf.to_container(compose(*choices(carried, source)), resolve=False)
     rebuilt = _overlay(composed, carried, "", source, references)
+    for path, value in RAN_WITHOUT.items():
+        theirs, ours = carried, rebuilt
+        for part in path[:-1]:
+            theirs, ours = (node.get(part) if isinstance(node, dict) else None for node in (theirs, ours))
+        if isinstance(theirs, dict) and isinstance(ours, dict) and path[-1] not in theirs and path[-1] in ours:
+            ours[path[-1]] = value
     _paths_from_here(rebuilt, carried, composed, source)
     try:
         resolved = OmegaConf.to_container(OmegaConf.create(rebuilt), resolve=True)

@@ -16,6 +16,7 @@ from gan.models.losses import LogitLoss
 from gan.models.nets import PointGenerator
 from gan.rules import (
     COUNT,
+    D_UPDATE,
     EMA_DECAY,
     EVERY_MINUTES,
     FINAL,
@@ -92,6 +93,7 @@ CHECKS = {
     "model.generator.refine": COUNT,
     "model.discriminator.refine": COUNT,
     "model.ema_decay": EMA_DECAY,
+    "model.d_update": D_UPDATE,
     "model.info_weight": Rule(optional(positive_number), "a finite number > 0, or null for none"),
     "data.batch_size": POSITIVE_INT,
     "data.chunk_size": POSITIVE_INT,
@@ -140,6 +142,7 @@ FAITHFUL_REFUSES = {
     "trainer.precision": (lambda v: str(v) in ("32-true", "32"), "mixed precision needs batched updates"),
     "schedule.shape": (lambda v: v in (None, "constant"), "a schedule steps once per batched update"),
     "ramps": (lambda v: not v, "ramps apply once per batched update"),
+    "model.d_update": (lambda v: v in (None, "split"), "model.d_update=split is the walkthrough's update"),
 }
 _ABSENT = object()
 
@@ -301,6 +304,11 @@ def _check_objective(cfg: DictConfig) -> None:
         if ramps.get("lr") is not None and shape != "constant":
             raise ConfigError(
                 f"ramps.lr sets the learning rate itself: schedule={shape} would fight it; use schedule=constant"
+            )
+        if ramps.get("gamma") is not None and shape != "constant":
+            raise ConfigError(  # the penalties follow `schedule` too (Penalty.strength): gamma would decay twice
+                f"ramps.gamma ramps R1's and R2's strength itself: schedule={shape} would decay it a second time; "
+                "use schedule=constant (or ramps.gamma=null)"
             )
         if ramps.get("beta2") is not None and "Adam" not in str(OmegaConf.select(cfg, "optimizer._target_")):
             raise ConfigError(

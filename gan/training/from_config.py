@@ -36,6 +36,7 @@ def build_module(cfg: DictConfig) -> GAN:
         schedule=instantiate(cfg.schedule),
         ramps=instantiate(cfg.ramps),
         info_weight=OmegaConf.select(cfg, "model.info_weight", default=None),  # absent from older runs' configs
+        d_update=OmegaConf.select(cfg, "model.d_update", default="split"),  # absent from older runs': they split
     )
 
 

@@ -67,6 +67,7 @@ HPARAM_KEYS = (
     "model.pack",
     "model.ema_decay",
     "model.info_weight",
+    "model.d_update",
     "model.discriminator._target_",
     "model.discriminator.leaky_slope",
     "model.discriminator.layer_norm",
