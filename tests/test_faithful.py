@@ -30,7 +30,8 @@ def test_batch_size_1_matches_the_walkthrough_bit_for_bit(rung, tiny_csv, tmp_pa
         "data.chunk_size=64",
     )
     summary = train(cfg, tmp_path / "run")
-    module = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    saved = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+    module = saved["state_dict"]
 
     torch.manual_seed(7)
     D, G = walkthrough.run(walkthrough.MnistDataset(tiny_csv), **reference_args)
@@ -39,5 +40,7 @@ def test_batch_size_1_matches_the_walkthrough_bit_for_bit(rung, tiny_csv, tmp_pa
     for prefix, network in (("discriminator.", D), ("generator.", G)):
         for name, expected in network.state_dict().items():
             assert torch.equal(module[prefix + name], expected), f"{prefix}{name} differs from the walkthrough"
-    # the recorded loss curves are the walkthrough's progress lists too
+    # the recorded loss curves are the walkthrough's progress lists too, value for value
     assert len(D.progress) == 40 and len(G.progress) == 20
+    recorded = saved["gan"]["progress"]
+    assert [loss for _, loss in recorded["D"]] == D.progress and [loss for _, loss in recorded["G"]] == G.progress

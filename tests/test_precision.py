@@ -76,7 +76,8 @@ def test_the_dcgan_update_takes_one_d_step_on_the_summed_loss(tiny_csv, tmp_path
         fake = G(noise(16, G.latent_dim))
         out_real = D(real)
         d_loss = bce(out_real, torch.ones_like(out_real)) + bce(D(fake.detach()), torch.zeros_like(out_real))
-        plain_steps(D, opt_d, d_loss, opt_g, lambda fake=fake: bce(D(fake), torch.ones_like(out_real)))
+        ones = torch.ones_like(out_real)
+        plain_steps(D, opt_d, d_loss, opt_g, lambda fake=fake, ones=ones: bce(D(fake), ones))
     for (name, trained), reference in zip(module.named_parameters(), plain.parameters(), strict=True):
         assert torch.equal(trained, reference), name
 
