@@ -7,7 +7,7 @@
     python scripts/benchmark.py --model baseline --profile   # where the faithful mode's time goes: one chunk
     python scripts/benchmark.py --samples 60000 --skip-walkthrough --repeats 2   # a full epoch: (b) against (p)
     python scripts/benchmark.py --objectives --batched-samples 6400 --repeats 3     # (g): a penalised update's cost
-    python scripts/benchmark.py --experiment modern_mnist_refined --batched-samples 19200 --threads 2   # (h)
+    python scripts/benchmark.py --experiment mnist --batched-samples 19200 --threads 2   # (h)
 
 Rows (images/s, median of the repeats; repeats alternate between the rows):
   (a) the walkthrough's loop, transcribed literally (gan/models/walkthrough.py): pandas iloc dataset, batch 1

@@ -1,7 +1,7 @@
 """Would channels_last or torch.compile make a preset's update faster on this machine? A probe, side by side.
 
-    python scripts/benchmark_layouts.py                                   # experiment=modern_mnist_long, 2 threads
-    python scripts/benchmark_layouts.py --experiment modern_stacked_long --updates 100 --repeats 5
+    python scripts/benchmark_layouts.py                                   # experiment=mnist, 2 threads
+    python scripts/benchmark_layouts.py --experiment stacked --updates 100 --repeats 5
 
 One plain PyTorch loop of the preset's arithmetic (RpGAN: softplus of the logit gap; R1 + R2 on every
 ``penalty.every``-th D step, scaled by it; Adam with the preset's lr and betas; the preset's batch; bf16 autocast
@@ -72,7 +72,7 @@ def train(cfg, nets, updates: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--experiment", default="modern_mnist_long", help="a preset of conf/experiment/")
+    parser.add_argument("--experiment", default="mnist", help="a preset of conf/experiment/")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--updates", type=int, default=150, help="updates per timed repeat")
     parser.add_argument("--repeats", type=int, default=3)

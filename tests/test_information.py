@@ -96,7 +96,7 @@ def test_without_the_term_a_coded_run_has_no_q(tmp_path):
 
 @pytest.mark.parametrize(("weight", "every"), [(1.0, 1), (0.5, 4)], ids=["lambda 1", "lambda 0.5, lazy every 4th"])
 def test_an_update_with_the_term_equals_a_plain_pytorch_loop_bit_for_bit(tmp_path, weight, every):
-    """The shipped modern_mnist_info combination (lambda 1, penalty.every=4) and another lambda, over 5 updates."""
+    """The shipped mnist_legible combination (lambda 1, penalty.every=4) and another lambda, over 5 updates."""
     cfg = coded_ring("max_updates=5", "data.shuffle=false", "model.generator.batch_norm=false", "schedule=constant",
                      f"model.info_weight={weight}", f"penalty.every={every}")  # fmt: skip
     _, module, data, *_ = fit_trainer(cfg, tmp_path / "r")
@@ -140,7 +140,7 @@ def test_an_update_with_the_term_equals_a_plain_pytorch_loop_bit_for_bit(tmp_pat
 
 
 def test_the_shipped_info_lazy_bf16_combination_trains_close_to_float32(tmp_path):
-    """modern_mnist_info's combination (InfoGAN's term at lambda 1, penalty.every=4, bf16 autocast) over 8 updates:
+    """mnist_legible's combination (InfoGAN's term at lambda 1, penalty.every=4, bf16 autocast) over 8 updates:
     finite, Q still in D's optimizer, and the weights within 1% (relative norm) of the same run in float32."""
     runs = {}
     for precision in ("bf16-mixed", "32-true"):

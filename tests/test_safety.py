@@ -355,11 +355,11 @@ def test_a_carried_config_is_recognised_as_the_conf_options_it_was_composed_from
     from gan.config import compose
     from gan.training.carried_config import carried_config, choices
 
-    for overrides in (["experiment=modern_grid25"], ["model=conditional"], ["data=fashion_mnist", "model=dcgan_ema"],
+    for overrides in (["experiment=grid25"], ["model=conditional"], ["data=fashion_mnist", "model=dcgan_ema"],
                       ["model=residual", "ramps=r3gan", "data=stacked_mnist"],
-                      ["model=dcgan", "noise=coded", "noise.codes=12"], ["experiment=modern_mnist_long"],
-                      ["experiment=modern_mnist_quick"], ["experiment=modern_mnist_info"],
-                      ["experiment=modern_mnist_long", "ramps=r3gan", "~ramps.gamma", "~ramps.beta2",
+                      ["model=dcgan", "noise=coded", "noise.codes=12"], ["experiment=mnist"],
+                      ["experiment=mnist_quick"], ["experiment=mnist_legible"],
+                      ["experiment=mnist", "ramps=r3gan", "~ramps.gamma", "~ramps.beta2",
                        "~ramps.ema_half_life"],
                       ["callbacks=[best_checkpoint,early_stopping]", "loss=wgan", "penalty=gp", "model=dcgan"]):
         cfg = container(compose(*overrides))

@@ -89,9 +89,9 @@ def test_time_to_quality_tables_and_draws_each_epoch_against_images_and_minutes(
 def test_time_to_quality_on_a_2d_mixture_shows_modes_and_high_quality(tmp_path):
     from gan.evaluation.sweep_report import quality_figure, quality_table, read_run
 
-    run = tmp_path / "experiment=modern_grid25"
+    run = tmp_path / "experiment=grid25"
     (run / ".hydra").mkdir(parents=True)
-    (run / ".hydra" / "overrides.yaml").write_text("- experiment=modern_grid25\n")
+    (run / ".hydra" / "overrides.yaml").write_text("- experiment=grid25\n")
     epochs = [
         {"epoch": e, "updates": 2000 * (e + 1), "images": 100000 * (e + 1), "seconds": 30.0 * (e + 1), "modes": m,
          "possible_modes": 25, "kl": 0.5 / (e + 1), "high_quality": q, "precision": 0.8, "recall": 0.7}
@@ -100,7 +100,7 @@ def test_time_to_quality_on_a_2d_mixture_shows_modes_and_high_quality(tmp_path):
     (run / "summary.json").write_text(json.dumps({"metrics_per_epoch": epochs}))
     table = quality_table([read_run(run)])
     assert "| modes | high_quality | kl |" in table
-    assert "| experiment=modern_grid25 | 2 | 200,000 | 1.0 | 25 | 90.0% | 0.250 | 0.80 | 0.70 |" in table
+    assert "| experiment=grid25 | 2 | 200,000 | 1.0 | 25 | 90.0% | 0.250 | 0.80 | 0.70 |" in table
     figure = quality_figure([read_run(run)])
     assert len(figure.axes) == 10 and figure.axes[1].lines[0].get_ydata().tolist() == [0.5, 0.9]  # high quality
 

@@ -57,6 +57,42 @@ def summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds: floa
         "objective": search_objective(final_metrics, balance, objective),
         "processes": trainer.world_size,
         "ranks_agree": module.ranks_agree,  # checked after multi-process training; null in one process
+        "machine": machine(trainer),  # what the results registry records beside the numbers (scripts/results.py)
+    }
+
+
+def machine(trainer) -> dict:
+    """Where and with what a run trained: the CPU's model, the device, torch's threads, the checkout's commit
+    (``+changes`` when it had uncommitted ones) and the date."""
+    import datetime
+    import subprocess
+
+    import torch
+
+    cpu = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        pass
+    commit = None
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10)  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)  # fmt: skip
+        if head.returncode == 0:
+            commit = head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):  # no git here: the record says so by a null
+        pass
+    return {
+        "cpu": cpu,
+        "device": str(trainer.strategy.root_device),
+        "threads": torch.get_num_threads(),
+        "commit": commit,
+        "date": datetime.date.today().isoformat(),
+        "torch": torch.__version__,
     }
 
 
