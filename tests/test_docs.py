@@ -56,3 +56,17 @@ def test_the_configuration_page_names_every_option_of_every_group():
         if options - listed:
             stale[group.name] = sorted(options - listed)
     assert not stale, f"docs/configuration.md does not name these options of conf/: {stale}"
+
+
+def test_the_contributors_layout_names_every_module_and_every_conf_group():
+    layout = (ROOT / "docs" / "contributing.md").read_text()
+    modules = sorted(p.name for p in (ROOT / "gan").rglob("*.py") if p.name != "__init__.py")
+    groups = sorted(p.name for p in (ROOT / "conf").iterdir() if p.is_dir())
+    missing = [m for m in modules if m not in layout] + [f"{g}/" for g in groups if f"{g}/" not in layout]
+    assert not missing, f"docs/contributing.md's layout does not name {missing}"
+
+
+def test_no_page_states_a_test_count_by_hand():
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        counted = re.search(r"\b\d{3} tests\b|\ball \d{3}\b", page.read_text())
+        assert counted is None, f"{page.name}: {counted[0]}"

@@ -5,7 +5,7 @@ One ``training_step`` is one update on one batch, made by one of two update obje
 real and a fake batch judged in one D step on D's logits, with the gradient penalties (``loss=nonsaturating|hinge|
 wgan|rpgan``). Both step through ``self.optimizers()``, ``self.toggled_optimizer`` and ``self.manual_backward``, so
 the Trainer's flags mean what Lightning's docs say (``precision``, ``max_steps``: three optimizer steps per update,
-two with a loss on logits, ``limit_train_batches``: updates).
+two with a loss on logits or the DCGAN's update, ``limit_train_batches``: updates).
 At batch size 1 the walkthrough's own loop runs instead (``FaithfulGAN``, gan/models/faithful.py), bit for bit.
 A conditional GAN (``model=conditional``) also feeds each network the digit.
 """

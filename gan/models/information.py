@@ -1,6 +1,6 @@
 """InfoGAN's mutual-information term (Chen et al. 2016) for ``noise=coded`` (``model.info_weight``).
 
-``noise=coded`` gives G a discrete code it may use as it likes; alone it tied on MNIST (docs/curing.md). InfoGAN
+``noise=coded`` gives G a discrete code it may use as it likes; alone it tied on MNIST (docs/log.md). InfoGAN
 makes G use it: a linear head Q on D's features predicts, from a fake, which code drew it, and G and Q both minimise
 the cross-entropy of that prediction (the variational lower bound of the mutual information between code and image,
 up to the code's constant entropy). A G that wants Q to read its code back must draw each code as a shape of its

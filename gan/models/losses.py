@@ -1,6 +1,6 @@
 """The losses. On D's probability, as the walkthrough uses them (MSELoss, BCELoss: three optimizer steps per
-update), and on D's logits (``LogitLoss``: one D step on a real and a fake batch, then G), each with the value
-where D and G balance.
+update; two with the DCGAN's update, ``model.d_update=summed``), and on D's logits (``LogitLoss``: one D step on
+a real and a fake batch, then G), each with the value where D and G balance.
 
 At equilibrium D outputs 0.5 for everything: MSE is then (1 - 0.5)^2 = 0.25 and BCE is -ln 0.5 = ln 2.
 """
