@@ -4,6 +4,7 @@ coverage, judge-FD, judge-IS, with real data beside it; and what the sampling-ti
     python scripts/evaluate.py lightning_logs/model=improved,noise=randn/2026-11-27_18-50-00
     python scripts/evaluate.py path/to/checkpoints/epoch=0.ckpt --samples 10000 --seed 0
     python scripts/evaluate.py RUN --truncation 1.0 0.8 0.6 0.4 --drs    # one row per setting, and the trade-off
+    python scripts/evaluate.py RUN --two-sample                           # and can a fresh classifier tell them apart?
 
 The generator and its noise are rebuilt from the config the checkpoint carries. With --truncation or --drs the
 rows are drawn side by side into RUN/evaluation/tradeoff.png (or --out): precision against recall, and the
@@ -31,6 +32,8 @@ def main() -> None:
     parser.add_argument("--drs", action="store_true", help="also each setting with discriminator rejection sampling")
     parser.add_argument("--drs-percentile", type=float, default=80.0, help="DRS's gamma: this percentile of F(x)")
     parser.add_argument("--out", type=Path, help="where the trade-off figure goes (default: RUN/evaluation)")
+    parser.add_argument("--two-sample", action="store_true",
+                        help="also the classifier two-sample test and its floor (trains a small classifier, ~30 s)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of a table")
     args = parser.parse_args()
     import gan  # after the arguments: --help stays fast
@@ -57,10 +60,16 @@ def main() -> None:
             name += f", DRS (kept {values['drs_acceptance']:.0%} of proposals, percentile {args.drs_percentile:g})"
         rows[name] = values
     rows[f"real {run.config.data.name} (training samples)"] = run.real_metrics(args.samples)
+    two_sample = run.two_sample(args.samples, seed) if args.two_sample else None
     if args.json:
-        print(json.dumps({"dataset": run.config.data.name, "judge": run.scorer.about, "rows": rows}, indent=2))
+        print(json.dumps({"dataset": run.config.data.name, "judge": run.scorer.about, "rows": rows,
+                          "two_sample": two_sample}, indent=2))  # fmt: skip
         return
     print(f"{run.folder}\n{describe_judge(run.scorer.about)}\n\n{format_table(rows)}")
+    if two_sample:
+        print(f"\ntwo-sample test: a fresh classifier tells the generated images from real ones "
+              f"{two_sample['two_sample']:.1%} of the time on held-out images; on two halves of the real images "
+              f"{two_sample['two_sample_floor']:.1%} (the floor; 50%: no difference at all)")  # fmt: skip
     shares = rows[next(iter(rows))].get("class_share")
     if shares:  # the generated samples' per-class histogram
         print("\nclass shares of the generated samples: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from gan.api.drawing import Drawing
 from gan.api.exploring import Exploring
 from gan.api.samples import Samples
-from gan.errors import MissingFileError
+from gan.errors import ConfigError, MissingFileError
 from gan.file_safety import atomic_path
 from gan.logs import log
 
@@ -62,6 +62,23 @@ class Run(Drawing, Exploring):
         if cure is not None:
             values["drs_acceptance"] = cure.acceptance  # the share of proposals DRS kept
         return values
+
+    def two_sample(self, samples: int | None = None, seed: int | None = None) -> dict:
+        """The classifier two-sample test (gan/evaluation/two_sample.py) on ``samples`` fresh images (at most the
+        test's 6,000) against the training images: ``two_sample``, a fresh classifier's held-out accuracy (50%: it
+        cannot tell them apart), and ``two_sample_floor``, the same on two halves of the real images (cached).
+
+        >>> run.two_sample()["two_sample"]"""
+        from gan.evaluation.two_sample import TwoSampleTest, two_sample_metrics
+        from gan.models.sampling import draw_fresh
+
+        test, data = TwoSampleTest(), self._data()
+        if self.module.draws_points:
+            raise ConfigError("the two-sample test reads images: a 2D mixture's modes are counted instead")
+        count = min(test.images, samples or test.images)
+        drawn = draw_fresh(self.module, count, self.config.seed if seed is None else seed)
+        cache = data.data_dir / "judges" / f"{data.name}-two-sample-floor.json"
+        return two_sample_metrics(drawn.samples, data.train_set.images, cache, test)
 
     def real_metrics(self, samples: int | None = None) -> dict:
         """The same numbers for the dataset's own first ``samples`` training samples: the reference row.

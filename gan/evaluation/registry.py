@@ -37,6 +37,8 @@ COLUMNS = {
     "recall": ("recall", "recall", "{:.2f}"),
     "all_confident": ("all three confident", "confident", "{:.1%}"),
     "minutes": ("minutes", "minutes", "{:.1f}"),
+    "two_sample": ("two-sample accuracy", "two_sample", "{:.1%}"),
+    "two_sample_floor": ("its floor", "two_sample_floor", "{:.1%}"),
 }
 
 
@@ -91,7 +93,7 @@ def record_from_run(run_dir: Path, series: str) -> Record:
     config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text()) if seed is None else {}
     machine = summary.get("machine") or {}
     keep = ("modes", "possible_modes", "kl", "confident", "high_quality", "judge_fd", "judge_is", "precision",
-            "recall", "density", "coverage")  # fmt: skip
+            "recall", "density", "coverage", "two_sample", "two_sample_floor")  # fmt: skip
     metrics = {k: round(v, 6) for k, v in (summary.get("metrics") or {}).items() if k in keep}
     metrics |= {"images": summary.get("images"), "updates": summary.get("updates")}
     return Record(

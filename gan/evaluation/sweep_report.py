@@ -199,6 +199,7 @@ def _dataset_cell(summary: dict) -> str:
 
 def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> str:
     keys = varying_keys(runs)
+    two_sampled = any("two_sample" in ((run["summary"] or {}).get("metrics") or {}) for run in runs)
     header = [
         *keys,
         "dataset (judge accuracy)",
@@ -214,6 +215,7 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
         "coverage",
         "judge-FD",
         "judge-IS",
+        *(["two-sample (floor)"] if two_sampled else []),
         "samples",
     ]
     lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + " --- |" * len(header)]
@@ -237,10 +239,17 @@ def markdown_table(runs: list[dict], link_samples_from: Path | None = None) -> s
             *(_number(metrics.get(k), 3) for k in FIDELITY_DIVERSITY),
             _number(metrics.get("judge_fd"), 2),
             _number(metrics.get("judge_is"), 2),
+            *([_two_sample_cell(metrics)] if two_sampled else []),
             link,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _two_sample_cell(metrics: dict) -> str:
+    if "two_sample" not in metrics:
+        return "-"
+    return f"{metrics['two_sample']:.1%} ({metrics.get('two_sample_floor', float('nan')):.1%})"
 
 
 def _mean_and_error(values: list[float]) -> tuple[float, float | None]:
@@ -330,7 +339,8 @@ def report_figure(runs: list[dict]) -> Figure:
         ax.set(title=f"{network} loss (moving average of 25 records)", xlabel="update", ylim=(0, None))
     for ax, metric in zip(axes[:, 1:].flat, METRICS, strict=True):
         ax.set(title=f"{metric} (after each epoch)", xlabel="update")
-    axes[0, 0].legend(fontsize="small")
+    if axes[0, 0].get_legend_handles_labels()[0]:  # no run recorded a loss: nothing to name
+        axes[0, 0].legend(fontsize="small")
     return figure
 
 

@@ -59,7 +59,8 @@ OPTIONAL_LIMIT = Rule(optional(at_least(1)), "an integer >= 1, or null for no li
 # would count as true where Python tests it. tests/test_config_checks.py checks that every switch of conf/ is here.
 BOOLEAN = Rule(lambda v: isinstance(v, bool), "true or false")
 SWITCHES = (
-    "metrics.enabled", "metrics.drs", "data.shuffle", "trainer.enable_progress_bar", "trainer.enable_model_summary",
+    "metrics.enabled", "metrics.drs", "metrics.two_sample", "data.shuffle", "trainer.enable_progress_bar",
+    "trainer.enable_model_summary",
     "model.generator.layer_norm", "model.discriminator.layer_norm", "model.generator.batch_norm",
     "model.discriminator.batch_norm", "model.discriminator.minibatch_std", "model.discriminator.spectral_norm",
 )  # fmt: skip
@@ -249,6 +250,8 @@ def _check_data_and_model(cfg: DictConfig) -> None:
     if data is None or generator is None:
         return
     points_data, points_model = issubclass(data, MixtureDataModule), issubclass(generator, PointGenerator)
+    if points_data and OmegaConf.select(cfg, "metrics.two_sample", default=False):
+        raise ConfigError("metrics.two_sample=true reads images: on a 2D mixture the modes are counted instead")
     if points_data != points_model:
         name = OmegaConf.select(cfg, "data.name", default=data.__name__)
         raise ConfigError(

@@ -198,6 +198,21 @@ def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | No
     return trainer, module, datamodule, epoch_metrics, time.perf_counter() - started
 
 
+def final_two_sample(cfg: DictConfig, module, datamodule) -> dict[str, float]:
+    """``metrics.two_sample``: the classifier two-sample test on the trained G's fresh images and its floor
+    (gan/evaluation/two_sample.py), after the run, in summary.json's final metrics."""
+    from gan.evaluation.two_sample import TwoSampleTest, two_sample_metrics
+    from gan.models.sampling import draw_fresh
+
+    test = TwoSampleTest()
+    drawn = draw_fresh(module, test.images, cfg.seed)
+    cache = Path(datamodule.data_dir) / "judges" / f"{datamodule.name}-two-sample-floor.json"
+    values = two_sample_metrics(drawn.samples.cpu(), datamodule.train_set.images, cache, test)
+    log.info(f"two-sample test: {values['two_sample']:.1%} (floor {values['two_sample_floor']:.1%}: two halves of "
+             "the real images; 50%: a fresh classifier cannot tell them apart)")  # fmt: skip
+    return values
+
+
 def train(cfg: DictConfig, run_dir, ckpt_path=None, saved: dict | None = None) -> dict | None:
     """Train one GAN into ``run_dir`` and write its record (PNGs, progress.csv, summary.json); return the summary.
 
@@ -226,6 +241,8 @@ def train(cfg: DictConfig, run_dir, ckpt_path=None, saved: dict | None = None) -
         trainer, module, datamodule, epoch_metrics, seconds = fitted
         objective = OmegaConf.select(cfg, "metrics.objective", default="judge_fd")
         summary = summarize(run_dir, trainer, module, datamodule, epoch_metrics, seconds, objective)
+        if OmegaConf.select(cfg, "metrics.two_sample", default=False):
+            summary["metrics"] = {**(summary["metrics"] or {}), **final_two_sample(cfg, module, datamodule)}
         if trainer.is_global_zero:  # one process writes the run's files
             write_record(run_dir, module, datamodule, summary)
             write_status(run_dir, "finished")
