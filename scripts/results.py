@@ -20,6 +20,9 @@ def main() -> None:
     parser.add_argument("command", choices=["add", "render", "check"])
     parser.add_argument("runs", nargs="*", type=Path, help="add: finished run folders")
     parser.add_argument("--series", help="add: the question or preset the runs answer (tables select by it)")
+    parser.add_argument("--threads", type=int, help="add: for runs whose summary.json predates its machine record")
+    parser.add_argument("--commit", help="add: the commit such runs trained at")
+    parser.add_argument("--cpu-here", action="store_true", help="add: such runs trained on this machine's CPU")
     parser.add_argument("--root", type=Path, default=None, help="the checkout whose pages to render or check")
     args = parser.parse_args()
     from gan.evaluation import registry
@@ -29,6 +32,10 @@ def main() -> None:
         if not args.runs or not args.series:
             parser.error("add needs run folders and --series NAME")
         records = [registry.record_from_run(run, args.series) for run in args.runs]
+        for record in records:  # what a summary.json from before the machine record cannot say, from the command
+            record.threads = record.threads or args.threads
+            record.commit = record.commit or args.commit
+            record.cpu = record.cpu or (registry.this_cpu() if args.cpu_here else None)
         registry.append_records(records)
         print(f"added {len(records)} record(s) of series {args.series} to results/runs.jsonl")
     elif args.command == "render":

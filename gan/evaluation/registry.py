@@ -106,8 +106,22 @@ def record_from_run(run_dir: Path, series: str) -> Record:
         device=machine.get("device"),
         cpu=machine.get("cpu"),
         commit=machine.get("commit"),
-        date=machine.get("date"),
+        date=machine.get("date") or _modified(summary_path),
     )
+
+
+def _modified(path: Path) -> str:
+    import datetime
+
+    return datetime.date.fromtimestamp(path.stat().st_mtime).isoformat()
+
+
+def this_cpu() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        return None
 
 
 # --- tables ------------------------------------------------------------------------------------------------------

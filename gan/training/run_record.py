@@ -69,12 +69,8 @@ def machine(trainer) -> dict:
 
     import torch
 
-    cpu = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
-    except OSError:
-        pass
+    from gan.evaluation.registry import this_cpu
+
     commit = None
     root = Path(__file__).resolve().parents[2]
     try:
@@ -87,7 +83,7 @@ def machine(trainer) -> dict:
     except (OSError, subprocess.SubprocessError):  # no git here: the record says so by a null
         pass
     return {
-        "cpu": cpu,
+        "cpu": this_cpu(),
         "device": str(trainer.strategy.root_device),
         "threads": torch.get_num_threads(),
         "commit": commit,
