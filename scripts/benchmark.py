@@ -26,8 +26,8 @@ Rows (images/s, median of the repeats; repeats alternate between the rows):
       objective, against the walkthrough's three BCE steps: the loss on logits alone, RpGAN, RpGAN + R1 + R2 (a
       double backward per D step), and R1 + R2 applied lazily (penalty.every=4)
   (h) with --experiment NAME, instead: that preset through Trainer.fit at its own batch size, in float32 and with
-      trainer.precision=bf16-mixed (autocast: the layers in bfloat16 on the CPU, the losses and the penalties'
-      input gradients in float32)
+      trainer.precision=bf16-mixed (autocast: the layers in bfloat16 on the CPU, the penalties' input gradients and
+      double backward included; D's probability and the losses in float32)
 "time ratio" is time per image against the row's reference ((b) against (p) and against (a), (d)/(c),
 (f)/(d), cached/parse): below 1 is faster.
 Needs data/mnist_train.csv (any training run downloads it; MNIST_MIRROR works).
