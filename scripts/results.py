@@ -1,6 +1,7 @@
 """The results registry (results/runs.jsonl) and the tables the pages render from it.
 
     python scripts/results.py add RUN... --series mnist_quick   # one record per finished run folder
+    python scripts/results.py add RUN... --series NAME --two-sample   # and the two-sample test measured on each
     python scripts/results.py render                             # rewrite every marked table in README.md and docs/
     python scripts/results.py check                              # exit 1, naming page and table, if one differs
 
@@ -23,6 +24,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="add: for runs whose summary.json predates its machine record")
     parser.add_argument("--commit", help="add: the commit such runs trained at")
     parser.add_argument("--cpu-here", action="store_true", help="add: such runs trained on this machine's CPU")
+    parser.add_argument("--two-sample", action="store_true",
+                        help="add: also measure the classifier two-sample test on each run (evaluate.py --two-sample)")
     parser.add_argument("--root", type=Path, default=None, help="the checkout whose pages to render or check")
     args = parser.parse_args()
     from gan.evaluation import registry
@@ -36,6 +39,14 @@ def main() -> None:
             record.threads = record.threads or args.threads
             record.commit = record.commit or args.commit
             record.cpu = record.cpu or (registry.this_cpu() if args.cpu_here else None)
+            record.device = record.device or ("cpu" if args.cpu_here else None)
+        if args.two_sample:  # measured now on the run's own G, if its summary.json does not hold it already
+            import gan
+
+            for run, record in zip(args.runs, records, strict=True):
+                if "two_sample" not in record.metrics:
+                    values = gan.load(run).two_sample()
+                    record.metrics |= {k: round(v, 4) for k, v in values.items()}
         registry.append_records(records)
         print(f"added {len(records)} record(s) of series {args.series} to results/runs.jsonl")
     elif args.command == "render":

@@ -176,19 +176,26 @@ def render_table(name: str, spec: dict, records: list[Record], papers: dict) -> 
             cells = [str(paper.get("values", {}).get(c, "")) for c in columns]
             lines.append(f"| {paper['label']}: the paper's | | " + " | ".join(cells) + " |")
             continue
-        chosen = [r for r in records if r.series == row["series"] and r.seed in row.get("seeds", [r.seed])]
+        wanted = row["series"] if isinstance(row["series"], list) else [row["series"]]  # one row may pool series
+        chosen = [r for r in records if r.series in wanted and r.seed in row.get("seeds", [r.seed])]
         if not chosen:
             raise ConfigError(f"results/tables.yaml, table {name}: no record of series {row['series']!r}")
+        # minutes only where a run was timed at the table's thread count (the presets': 2, alone); a row may take
+        # them from a timed run of its own series (`minutes_from`)
+        timed = [r for r in records if r.series == row["minutes_from"]] if "minutes_from" in row else chosen
+        timed = [r for r in timed if r.threads == spec.get("minutes_threads", 2)]
         cells = []
         for column in columns:
             _, key, form = COLUMNS[column]
-            cells.append(_modes_cell(chosen) if column == "modes" else _cell([r.value(key) for r in chosen], form))
+            values = [r.value(key) for r in (timed if column == "minutes" else chosen)]
+            cells.append(_modes_cell(chosen) if column == "modes" else _cell(values, form))
         label = row.get("label") or f"`{chosen[0].command}`"
         lines.append(f"| {label} | {_seeds(chosen)} | " + " | ".join(cells) + " |")
     if len(lines) - 2 > spec.get("max_rows", 8):
         most = spec.get("max_rows", 8)
         raise ConfigError(f"results/tables.yaml, table {name}: {len(lines) - 2} rows, more than {most}")
-    shown = [r for row in spec["rows"] if "series" in row for r in records if r.series == row["series"]]
+    shown = [r for row in spec["rows"] if "series" in row for r in records
+             if r.series in (row["series"] if isinstance(row["series"], list) else [row["series"]])]  # fmt: skip
     commands = list(dict.fromkeys(_command(r) for r in shown))
     notes = [spec["note"]] if spec.get("note") else []
     notes.append("Ours: mean ± standard deviation over the seeds listed, one record each in results/runs.jsonl; "
