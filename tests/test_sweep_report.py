@@ -14,7 +14,8 @@ def _run(sweep, name, overrides, modes=None, kl=None, seconds=100.0, accuracy=0.
     (run / ".hydra").mkdir(parents=True)
     (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
     if modes is not None:
-        metrics = {"modes": modes, "possible_modes": 1000, "kl": kl, "confident": 0.5, "judge_fd": 10.0}
+        metrics = {"modes": modes, "possible_modes": 1000, "kl": kl, "confident": 0.5, "judge_fd": 10.0,
+                   "class_share": {"0": 0.5, "1": 0.5}, "blends": {"4 & 9": 0.01}}  # as summary.json holds them
         summary = {"updates": 4000, "fit_seconds": seconds, "metrics": metrics, "metrics_per_epoch": [metrics]}
         summary |= {"dataset": "stacked_mnist", "judge": {"judge": "j.pt", "judge_accuracy": accuracy}}
         (run / "summary.json").write_text(json.dumps(summary))

@@ -183,7 +183,7 @@ def render_table(name: str, spec: dict, records: list[Record], papers: dict) -> 
         # minutes only where a run was timed at the table's thread count (the presets': 2, alone); a row may take
         # them from a timed run of its own series (`minutes_from`)
         timed = [r for r in records if r.series == row["minutes_from"]] if "minutes_from" in row else chosen
-        timed = [r for r in timed if r.threads == spec.get("minutes_threads", 2)]
+        timed = [r for r in timed if r.threads == row.get("minutes_threads", spec.get("minutes_threads", 2))]
         cells = []
         for column in columns:
             _, key, form = COLUMNS[column]

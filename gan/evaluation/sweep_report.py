@@ -32,7 +32,12 @@ def _is_number(value) -> bool:
 
 
 def _checked_metrics(metrics, where: str) -> dict:
-    if not isinstance(metrics, dict) or not all(_is_number(v) for v in metrics.values()):
+    """``metrics`` if it maps names to numbers, or (class shares, blends) to mappings of numbers; else ``_Damaged``."""
+
+    def plain(value) -> bool:
+        return _is_number(value) or (isinstance(value, dict) and all(_is_number(v) for v in value.values()))
+
+    if not isinstance(metrics, dict) or not all(plain(v) for v in metrics.values()):
         raise _Damaged(f"summary.json ({where} is not a mapping of numbers)")
     return metrics
 
