@@ -236,28 +236,32 @@ def rendered(text: str, tables: dict, papers: dict, records: list[Record], page:
     return MARKER.sub(replace, text)
 
 
-def differences(root: Path = ROOT) -> list[str]:
-    """Each (page, table) whose text differs from what the registry renders, as "page: table NAME"."""
+def _renderings(root: Path):
+    """(page, its text, its text with every marked table rendered) for each page under ``root``."""
     tables, papers = load_tables()
     records = load_records()
-    stale = []
     for page in pages(root):
         text = page.read_text()
-        for match in MARKER.finditer(text):
-            expected = rendered(match[0], tables, papers, records, str(page.relative_to(root)))
-            if expected != match[0]:
-                stale.append(f"{page.relative_to(root)}: table {match[1]}")
+        yield page, text, rendered(text, tables, papers, records, str(page.relative_to(root)))
+
+
+def differences(root: Path = ROOT) -> list[str]:
+    """Each (page, table) whose text differs from what the registry renders, as "page: table NAME"."""
+    stale = []
+    for page, text, new in _renderings(root):
+        expected = {match[1]: match[0] for match in MARKER.finditer(new)}
+        stale += [f"{page.relative_to(root)}: table {m[1]}" for m in MARKER.finditer(text) if expected[m[1]] != m[0]]
     return stale
 
 
 def render_pages(root: Path = ROOT) -> list[Path]:
-    tables, papers = load_tables()
-    records = load_records()
+    """Rewrite every page whose marked tables differ from the registry's rendering (each written whole)."""
+    from gan.file_safety import atomic_path
+
     changed = []
-    for page in pages(root):
-        text = page.read_text()
-        new = rendered(text, tables, papers, records, str(page.relative_to(root)))
+    for page, text, new in _renderings(root):
         if new != text:
-            page.write_text(new)
+            with atomic_path(page) as tmp:
+                tmp.write_text(new)
             changed.append(page)
     return changed
