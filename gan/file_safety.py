@@ -121,10 +121,7 @@ def refuse_links(run_dir: str | os.PathLike) -> None:
         if entry.is_symlink():
             _link_refused(entry, run_dir)
         if entry.name in OPENED_IN_PLACE and entry.is_file() and entry.stat().st_nlink > 1:
-            raise UnsafeFileError(
-                f"{entry} is a hard link (the file has {entry.stat().st_nlink} names) inside the run folder {run_dir}: "
-                "writing it would change the file under its other names too; remove it"
-            )
+            raise _hard_link_refused(entry, entry.stat().st_nlink)
         if entry.is_dir():
             for folder, names, files in os.walk(entry):  # links to folders are listed, never followed
                 for name in (*names, *files):
@@ -161,11 +158,16 @@ def open_no_follow(path: str | os.PathLike, mode: str = "a", encoding: str | Non
 
 def refuse_hard_link(fd: int, path: str | os.PathLike) -> None:
     """``UnsafeFileError`` when the open file ``fd`` (at ``path``) has another name too (a hard link)."""
-    if os.fstat(fd).st_nlink > 1:
-        raise UnsafeFileError(
-            f"{path} is a hard link (the file has {os.fstat(fd).st_nlink} names): writing it would change the "
-            "file under its other names too; this project never writes through a link; remove it"
-        )
+    names = os.fstat(fd).st_nlink
+    if names > 1:
+        raise _hard_link_refused(path, names)
+
+
+def _hard_link_refused(path, names: int) -> "UnsafeFileError":
+    return UnsafeFileError(
+        f"{path} is a hard link (the file has {names} names): writing it would change the file under its other "
+        "names too; this project never writes through a link; remove it"
+    )
 
 
 # What torch.load raises on a damaged file: truncated by a crash, overwritten in part, random bytes, a text file, a

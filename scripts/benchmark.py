@@ -194,6 +194,7 @@ def profile_chunk(source: Path, overrides: list[str], workdir: Path, images: int
 
 
 def main() -> None:
+    # over 50 lines: the arguments, then each row of the table in the docstring's order, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=[*MODELS, "all"], default="all")
     parser.add_argument("--samples", type=int, default=10_000, help="training images per timed run")

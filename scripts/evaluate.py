@@ -20,6 +20,7 @@ from gan.errors import ConfigError
 
 
 def main() -> None:
+    # over 50 lines: the script reads top to bottom, its arguments, the measurements, then what it prints
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", help="a run folder (uses checkpoints/last.ckpt) or a checkpoint inside one")
     parser.add_argument(

@@ -253,7 +253,7 @@ def run_folder_from_elsewhere(reference_run: Path, work: Path) -> list[tuple]:
 
 def round_six(reference_run: Path, work: Path, csv: Path) -> list[tuple]:
     """Round six's attacks: a run folder whose .hydra/config.yaml resolves to text that would be parsed again, or is
-    a YAML alias bomb; a run dir that resolves (${now:...}/..) to a finished run; a hard link where a run appends."""
+    a YAML alias bomb; then ``_round_six_folders``."""
     import yaml
 
     marker, victim = work / "code-ran", work / "victim6"
@@ -293,6 +293,12 @@ def round_six(reference_run: Path, work: Path, csv: Path) -> list[tuple]:
                      f"exit {done.returncode} in {seconds:.1f} s: `{_said(done, work)}`",
                      "THE COMMAND RAN" if marker.exists() else "no code ran", "-"))  # fmt: skip
         marker.unlink(missing_ok=True)
+    return rows + _round_six_folders(reference_run, work, csv, victim)
+
+
+def _round_six_folders(reference_run: Path, work: Path, csv: Path, victim: Path) -> list[tuple]:
+    """A run dir that resolves (``${now:...}/..``) to a finished run; a ``.lock`` hard-linked to a user's file."""
+    rows = []
     finished = work / "finished6"
     shutil.copytree(reference_run, finished)
     before = contents(finished)
@@ -321,7 +327,8 @@ def contents(folder: Path) -> dict:
 
 
 def finished_run_and_two_writers(csv: Path, work: Path, reference_run: Path) -> list[tuple]:
-    """Training into a finished run's folder; and a second writer (resume=) while the run still trains."""
+    """Training into a finished run's folder; and a second writer (resume=) while the run still trains.
+    Over 50 lines: two faults that share a finished run and a live one, each a start, a hurt and a look."""
     rows = []
     finished = work / "finished"
     shutil.copytree(reference_run, finished)
@@ -377,6 +384,7 @@ def finished_run_and_two_writers(csv: Path, work: Path, reference_run: Path) -> 
 
 
 def main() -> None:
+    # over 50 lines: each fault in turn, as the table lists them, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     args = parser.parse_args()

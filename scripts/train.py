@@ -214,6 +214,61 @@ def _refuse_finished(folder: Path, key: str, text) -> None:
         )
 
 
+def _check_experiment(name) -> None:
+    from gan.config import check_experiments
+
+    try:
+        check_experiments(name)
+    except ConfigError as error:
+        fail(f"{error}; nothing was changed")
+
+
+def _resume_path(resume) -> Path | None:
+    """``resume=``'s path, refused in one line unless it is an existing run folder or ``.ckpt`` file."""
+    if resume in (None, "null"):
+        return None
+    resume = Path(str(resume))
+    if not resume.exists():
+        fail(f"resume={resume}: no such run folder or checkpoint")
+    if not (resume.is_dir() or resume.is_file()):
+        fail(f"resume={resume}: neither a run folder nor a checkpoint file; give a run folder or a .ckpt file")
+    if resume.is_file() and resume.suffix != ".ckpt":
+        fail(f"resume={resume}: a file that is not a checkpoint; give a run folder or a .ckpt file")
+    return resume
+
+
+def _check_sweep_folders(given: dict, overrides) -> Path | None:
+    """A sweep's folder (as resolved) must not hold finished jobs, nor its jobs share one folder, nor a job's named
+    folder be finished or busy. Returns the sweep folder, None when Hydra names it."""
+    from gan.training.run_lock import refuse_if_held
+
+    sweep_text = given.get("hydra.sweep.dir")
+    sweep_dir = _folder_as_resolved(str(sweep_text), "hydra.sweep.dir") if sweep_text else None
+    if sweep_dir is not None and sweep_dir.is_dir():
+        finished = [job for job in [sweep_dir, *sweep_dir.iterdir()] if job.is_dir() and holds_results(job)]
+        if finished:
+            fail(
+                f"hydra.sweep.dir={sweep_text} already holds the results of {len(finished)} job(s) (e.g. "
+                f"{finished[0].name}): give a fresh hydra.sweep.dir (or resume a job with resume=<its folder>); "
+                "nothing was changed"
+            )
+    subdir = given.get("hydra.sweep.subdir")
+    if subdir is not None and "${" not in str(subdir):
+        if any(o.is_sweep_override() for o in overrides):
+            fail(
+                f"hydra.sweep.subdir={subdir} names one folder for every job of the sweep: each job would train over "
+                "the one before it and its record of failure; leave it out (each job gets a folder named by its "
+                "overrides) or make it differ per job, e.g. 'hydra.sweep.subdir=${hydra.job.num}'; nothing was changed"
+            )
+        job = Path(os.path.normpath((sweep_dir or Path("lightning_logs/multirun/x")) / str(subdir)))
+        _refuse_finished(job, "hydra.sweep.subdir", subdir)
+        try:
+            refuse_if_held(job)
+        except GanError as error:
+            fail(f"{error}; nothing was changed")
+    return sweep_dir
+
+
 def _check_folders(argv: list[str]) -> None:
     """Before Hydra makes or writes any folder: ``resume=PATH`` must exist; a run or sweep folder named on the
     command line, as it will be once resolved (``${now:...}``, ``..``), must not hold a finished run's results
@@ -225,7 +280,6 @@ def _check_folders(argv: list[str]) -> None:
     from hydra.errors import OverrideParseException
 
     from gan.training.run_folders import continues_in_place
-    from gan.training.run_lock import refuse_if_held
 
     try:
         overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
@@ -236,20 +290,8 @@ def _check_folders(argv: list[str]) -> None:
     multirun = any(a in ("-m", "--multirun") for a in argv)
     given = {o.key_or_group: o.value() for o in overrides}
     if "experiment" in given:
-        from gan.config import check_experiments
-
-        try:
-            check_experiments(given["experiment"])
-        except ConfigError as error:
-            fail(f"{error}; nothing was changed")
-    resume = given.get("resume")
-    resume = None if resume in (None, "null") or multirun else Path(str(resume))
-    if resume is not None and not resume.exists():
-        fail(f"resume={resume}: no such run folder or checkpoint")
-    if resume is not None and not (resume.is_dir() or resume.is_file()):
-        fail(f"resume={resume}: neither a run folder nor a checkpoint file; give a run folder or a .ckpt file")
-    if resume is not None and resume.is_file() and resume.suffix != ".ckpt":
-        fail(f"resume={resume}: a file that is not a checkpoint; give a run folder or a .ckpt file")
+        _check_experiment(given["experiment"])
+    resume = None if multirun else _resume_path(given.get("resume"))
     text = given.get("hydra.run.dir")
     run_dir = _folder_as_resolved(str(text), "hydra.run.dir") if text not in (None, "") and not multirun else None
     continued = None  # the folder a resume continues in place
@@ -263,30 +305,7 @@ def _check_folders(argv: list[str]) -> None:
         )
     if run_dir is not None and continued is None:  # a new run's folder, or a loose checkpoint's new one
         _refuse_finished(run_dir, "hydra.run.dir", text)
-    sweep_text = given.get("hydra.sweep.dir")
-    sweep_dir = _folder_as_resolved(str(sweep_text), "hydra.sweep.dir") if multirun and sweep_text else None
-    if sweep_dir is not None and sweep_dir.is_dir():
-        finished = [job for job in [sweep_dir, *sweep_dir.iterdir()] if job.is_dir() and holds_results(job)]
-        if finished:
-            fail(
-                f"hydra.sweep.dir={sweep_text} already holds the results of {len(finished)} job(s) (e.g. "
-                f"{finished[0].name}): give a fresh hydra.sweep.dir (or resume a job with resume=<its folder>); "
-                "nothing was changed"
-            )
-    subdir = given.get("hydra.sweep.subdir")
-    if multirun and subdir is not None and "${" not in str(subdir):
-        if any(o.is_sweep_override() for o in overrides):
-            fail(
-                f"hydra.sweep.subdir={subdir} names one folder for every job of the sweep: each job would train over "
-                "the one before it and its record of failure; leave it out (each job gets a folder named by its "
-                "overrides) or make it differ per job, e.g. 'hydra.sweep.subdir=${hydra.job.num}'; nothing was changed"
-            )
-        job = Path(os.path.normpath((sweep_dir or Path("lightning_logs/multirun/x")) / str(subdir)))
-        _refuse_finished(job, "hydra.sweep.subdir", subdir)
-        try:
-            refuse_if_held(job)
-        except GanError as error:
-            fail(f"{error}; nothing was changed")
+    sweep_dir = _check_sweep_folders(given, overrides) if multirun else None
     if multirun:
         _check_writable(sweep_dir or Path("lightning_logs"), "hydra.sweep.dir")
     elif continued is not None:

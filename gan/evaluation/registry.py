@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from gan.errors import ConfigError
+from gan.file_safety import atomic_path
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
@@ -75,8 +76,6 @@ def load_records(path: Path = RESULTS / "runs.jsonl") -> list[Record]:
 
 
 def append_records(records: list[Record], path: Path = RESULTS / "runs.jsonl") -> None:
-    from gan.file_safety import atomic_path
-
     text = path.read_text() if path.is_file() else ""
     with atomic_path(path) as tmp:
         tmp.write_text(text + "".join(json.dumps(vars(r), sort_keys=True) + "\n" for r in records))
@@ -259,8 +258,6 @@ def differences(root: Path = ROOT) -> list[str]:
 
 def render_pages(root: Path = ROOT) -> list[Path]:
     """Rewrite every page whose marked tables differ from the registry's rendering (each written whole)."""
-    from gan.file_safety import atomic_path
-
     changed = []
     for page, text, new in _renderings(root):
         if new != text:

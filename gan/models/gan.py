@@ -52,6 +52,7 @@ class GAN(L.LightningModule):
         info_weight: float | None = None,  # InfoGAN's term on noise=coded (gan/models/information.py); None: none
         d_update: str = "split",  # on D's probability: the walkthrough's two D steps, or the DCGAN's one ("summed")
     ):
+        # over 50 lines: one argument per config key (configs map one-to-one onto constructor arguments), each kept
         super().__init__()
         POSITIVE_INT.check("log_every", log_every)
         EMA_DECAY.check("model.ema_decay", ema_decay)

@@ -335,6 +335,16 @@ def _paths_from_here(rebuilt: dict, carried: dict, composed: dict, source: str) 
         metrics["judge"] = None
 
 
+def _as_it_ran(rebuilt: dict, carried: dict) -> None:
+    """A key of ``RAN_WITHOUT`` that the carried config lacks takes the value its run trained with, not conf/'s."""
+    for path, value in RAN_WITHOUT.items():
+        theirs, ours = carried, rebuilt
+        for part in path[:-1]:
+            theirs, ours = (node.get(part) if isinstance(node, dict) else None for node in (theirs, ours))
+        if isinstance(theirs, dict) and isinstance(ours, dict) and path[-1] not in theirs and path[-1] in ours:
+            ours[path[-1]] = value
+
+
 def _refuse_text_that_parses_again(resolved: dict, source: str) -> None:
     """Refuse a resolved config in which any string holds ``${``: made into a config, that text would be parsed as an
     expression a second time (an escaped ``\\${`` or spliced text resolves to one). A carried config cannot make one
@@ -366,12 +376,7 @@ def carried_config(container: dict, source, references: bool = False) -> DictCon
     carried = _moved(container)
     composed = OmegaConf.to_container(compose(*choices(carried, source)), resolve=False)
     rebuilt = _overlay(composed, carried, "", source, references)
-    for path, value in RAN_WITHOUT.items():
-        theirs, ours = carried, rebuilt
-        for part in path[:-1]:
-            theirs, ours = (node.get(part) if isinstance(node, dict) else None for node in (theirs, ours))
-        if isinstance(theirs, dict) and isinstance(ours, dict) and path[-1] not in theirs and path[-1] in ours:
-            ours[path[-1]] = value
+    _as_it_ran(rebuilt, carried)
     _paths_from_here(rebuilt, carried, composed, source)
     try:
         resolved = OmegaConf.to_container(OmegaConf.create(rebuilt), resolve=True)

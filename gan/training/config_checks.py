@@ -301,30 +301,7 @@ def _check_objective(cfg: DictConfig) -> None:
             "or train with data.batch_size > 1"
         )
     strengths = {k: OmegaConf.select(cfg, f"penalty.{k}", default=0) for k in ("r1", "r2", "gp")}
-    ramps = OmegaConf.select(cfg, "ramps", default=None)
-    if ramps:
-        shape = OmegaConf.select(cfg, "schedule.shape", default="constant")
-        if ramps.get("lr") is not None and shape != "constant":
-            raise ConfigError(
-                f"ramps.lr sets the learning rate itself: schedule={shape} would fight it; use schedule=constant"
-            )
-        if ramps.get("gamma") is not None and shape != "constant":
-            raise ConfigError(  # the penalties follow `schedule` too (Penalty.strength): gamma would decay twice
-                f"ramps.gamma ramps R1's and R2's strength itself: schedule={shape} would decay it a second time; "
-                "use schedule=constant (or ramps.gamma=null)"
-            )
-        if ramps.get("beta2") is not None and "Adam" not in str(OmegaConf.select(cfg, "optimizer._target_")):
-            raise ConfigError(
-                "ramps.beta2 ramps Adam's beta2: use an Adam optimizer (optimizer=adam), or ramps.beta2=null"
-            )
-        if ramps.get("gamma") is not None and not (strengths["r1"] or strengths["r2"]):
-            raise ConfigError("ramps.gamma ramps the strength of R1 and R2: switch them on (penalty=r1_r2)")
-        ema_decay = OmegaConf.select(cfg, "model.ema_decay", default=None)
-        if ramps.get("ema_half_life") is not None and ema_decay is not None:
-            raise ConfigError(  # a fixed decay would win, and the ramp be ignored without a word
-                f"ramps.ema_half_life sets the EMA's decay itself: model.ema_decay={ema_decay} would fight it; use "
-                "model.ema_decay=null (or ramps.ema_half_life=null to keep the fixed decay)"
-            )
+    _check_ramps(cfg, strengths)
     precision = str(OmegaConf.select(cfg, "trainer.precision", default="32-true"))
     if any(strengths.values()) and precision in ("16", "16-mixed", "16-true"):
         raise ConfigError(
@@ -337,6 +314,33 @@ def _check_objective(cfg: DictConfig) -> None:
         raise ConfigError(
             f"{on} needs a loss on D's logits (loss=nonsaturating, hinge, wgan or rpgan); loss={target} compares "
             "D's probability with a target, in the walkthrough's three steps"
+        )
+
+
+def _check_ramps(cfg: DictConfig, strengths: dict) -> None:
+    """R3GAN's ramps (``ramps``) set their hyperparameter themselves: a second setter beside one is refused."""
+    ramps = OmegaConf.select(cfg, "ramps", default=None)
+    if not ramps:
+        return
+    shape = OmegaConf.select(cfg, "schedule.shape", default="constant")
+    if ramps.get("lr") is not None and shape != "constant":
+        raise ConfigError(
+            f"ramps.lr sets the learning rate itself: schedule={shape} would fight it; use schedule=constant"
+        )
+    if ramps.get("gamma") is not None and shape != "constant":
+        raise ConfigError(  # the penalties follow `schedule` too (Penalty.strength): gamma would decay twice
+            f"ramps.gamma ramps R1's and R2's strength itself: schedule={shape} would decay it a second time; "
+            "use schedule=constant (or ramps.gamma=null)"
+        )
+    if ramps.get("beta2") is not None and "Adam" not in str(OmegaConf.select(cfg, "optimizer._target_")):
+        raise ConfigError("ramps.beta2 ramps Adam's beta2: use an Adam optimizer (optimizer=adam), or ramps.beta2=null")
+    if ramps.get("gamma") is not None and not (strengths["r1"] or strengths["r2"]):
+        raise ConfigError("ramps.gamma ramps the strength of R1 and R2: switch them on (penalty=r1_r2)")
+    ema_decay = OmegaConf.select(cfg, "model.ema_decay", default=None)
+    if ramps.get("ema_half_life") is not None and ema_decay is not None:
+        raise ConfigError(  # a fixed decay would win, and the ramp be ignored without a word
+            f"ramps.ema_half_life sets the EMA's decay itself: model.ema_decay={ema_decay} would fight it; use "
+            "model.ema_decay=null (or ramps.ema_half_life=null to keep the fixed decay)"
         )
 
 

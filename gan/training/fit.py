@@ -149,7 +149,10 @@ def fit_trainer(cfg: DictConfig, run_dir: Path, ckpt_path=None, saved: dict | No
 
     Returns (trainer, module, datamodule, epoch metrics or None, seconds in ``Trainer.fit``); None, before any
     training or writing, when ``ckpt_path`` holds a run that has already reached ``cfg``'s limits. ``began``, a list
-    that gets True appended once training begins (an error before that leaves the run folder's files as they were)."""
+    that gets True appended once training begins (an error before that leaves the run folder's files as they were).
+
+    Longer than 50 lines: Lightning's set-up is one sequence whose order matters (data before seeding, the networks
+    after it, the trainer last), read top to bottom."""
     _set_threads(cfg)
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()  # download and parse before the networks are seeded and built
