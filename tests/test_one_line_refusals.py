@@ -12,7 +12,7 @@ from hydra.errors import InstantiationException
 from gan.command_errors import message
 from gan.data.csv_files import CsvFormatError, read_csv
 from gan.errors import ConfigError
-from tests.conftest import quiet_csv_run, run_script, synthetic, write_csv
+from tests.conftest import ROOT, quiet_csv_run, run_script, synthetic, write_csv
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,18 @@ def test_a_csv_larger_than_the_memory_limit_is_refused_before_it_is_parsed(tmp_p
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (mapped + 2**20, resource.RLIM_INFINITY))
     with pytest.raises(CsvFormatError, match=r"2,000 rows need 1 MiB as uint8, but [0-9.]+ MiB of memory"):
         read_csv(path)
+
+
+def test_a_nearly_full_disk_is_refused_before_hydra_writes(tmp_path, monkeypatch, caplog):
+    """Hydra writes .hydra/ before any code of ours runs: with under 16 MiB free, train.py refuses first."""
+    import importlib.util
+    from collections import namedtuple
+
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(script.shutil, "disk_usage", lambda path: usage(2**30, 2**30 - 2**20, 2**20))
+    with pytest.raises(SystemExit):
+        script._check_writable(tmp_path / "run", "hydra.run.dir")
+    assert "no space left on the device (1.0 MiB free" in caplog.text and not (tmp_path / "run").exists()
